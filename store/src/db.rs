@@ -1,0 +1,285 @@
+//! Connecting, migrating and running scoped transactions on either backend.
+//!
+//! Both backends run the same SQL text (both accept `$1` placeholders); `scoped!` expands a
+//! repository body once per backend so each gets its own connection type, and on PostgreSQL it
+//! opens every transaction by handing the scope to row-level security.
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Connection, Executor};
+
+use crate::StoreError;
+
+static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Read connections (SQLite) or all connections (PostgreSQL).
+    pub max_connections: u32,
+    /// The PostgreSQL role the application runs as: no BYPASSRLS, owns no table.
+    pub runtime_role: String,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            max_connections: 8,
+            runtime_role: "portico_app".to_owned(),
+        }
+    }
+}
+
+/// The handle every repository call goes through. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Pools>,
+}
+
+pub(crate) enum Pools {
+    /// SQLite allows one writer at a time; a single-connection write pool queues writers in the
+    /// process instead of letting them fail with SQLITE_BUSY, while readers use WAL snapshots.
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    /// `app` connections run as the runtime role; `owner` (migrations, seed) connects as given.
+    Postgres {
+        app: PgPool,
+        owner: PgConnectOptions,
+    },
+}
+
+/// What `/readyz` reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Readiness {
+    pub applied: usize,
+    pub expected: usize,
+}
+
+impl Readiness {
+    pub fn is_ready(&self) -> bool {
+        self.applied == self.expected
+    }
+}
+
+impl Store {
+    /// Connects to `sqlite:PATH` (created if missing) or `postgres://…`.
+    pub async fn connect(url: &str, options: &StoreOptions) -> Result<Store, StoreError> {
+        let pools = if url.starts_with("sqlite:") {
+            let base = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(5));
+            // The writer first: it creates the file and switches it to WAL.
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(base.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                .connect_with(base.read_only(true))
+                .await?;
+            Pools::Sqlite { read, write }
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let role = options.runtime_role.clone();
+            if role.is_empty() || !role.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+                return Err(StoreError::Invalid {
+                    field: "database.runtime_role",
+                    message: "must be a plain role name (letters, digits, underscore)".into(),
+                });
+            }
+            let owner = PgConnectOptions::from_str(url)?;
+            let app = PgPoolOptions::new()
+                .max_connections(options.max_connections.max(1))
+                .acquire_timeout(Duration::from_secs(5))
+                .after_connect(move |conn, _meta| {
+                    let sql = format!("SET ROLE {role}");
+                    Box::pin(async move {
+                        conn.execute(sql.as_str()).await?;
+                        Ok(())
+                    })
+                })
+                // Lazy: the runtime role may not exist before the first migration.
+                .connect_lazy_with(owner.clone());
+            Pools::Postgres { app, owner }
+        } else {
+            return Err(StoreError::UnsupportedUrl(redact_url(url)));
+        };
+        Ok(Store {
+            inner: Arc::new(pools),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match &*self.inner {
+            Pools::Sqlite { .. } => Backend::Sqlite,
+            Pools::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    pub(crate) fn pools(&self) -> &Pools {
+        &self.inner
+    }
+
+    /// Applies pending migrations (as the owner on PostgreSQL). Safe to run repeatedly.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match self.pools() {
+            Pools::Sqlite { write, .. } => SQLITE_MIGRATOR.run(write).await?,
+            Pools::Postgres { owner, .. } => {
+                let mut conn = sqlx::PgConnection::connect_with(owner).await?;
+                POSTGRES_MIGRATOR.run(&mut conn).await?;
+                conn.close().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The database answers and every migration of this build is applied.
+    pub async fn readiness(&self) -> Result<Readiness, StoreError> {
+        const SQL: &str = "SELECT count(*) FROM _sqlx_migrations WHERE success";
+        let (applied, expected) = match self.pools() {
+            Pools::Sqlite { read, .. } => {
+                let n: i64 = sqlx::query_scalar(SQL).fetch_one(read).await?;
+                (n, SQLITE_MIGRATOR.iter().count())
+            }
+            Pools::Postgres { app, .. } => {
+                let n: i64 = sqlx::query_scalar(SQL).fetch_one(app).await?;
+                (n, POSTGRES_MIGRATOR.iter().count())
+            }
+        };
+        Ok(Readiness {
+            applied: usize::try_from(applied).unwrap_or(0),
+            expected,
+        })
+    }
+
+    pub async fn close(&self) {
+        match self.pools() {
+            Pools::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Pools::Postgres { app, .. } => app.close().await,
+        }
+    }
+}
+
+/// The SQL that differs between backends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    /// `column` is one of the strings of the JSON array bound at `$n`. The same binding (a JSON
+    /// text) works on both backends; on PostgreSQL the array is expanded once (an InitPlan) so
+    /// the index on `column` is still used.
+    pub(crate) fn in_json(self, column: &str, n: usize) -> String {
+        match self {
+            Dialect::Sqlite => format!("{column} IN (SELECT value FROM json_each(${n}))"),
+            Dialect::Postgres => {
+                format!("{column} = ANY (ARRAY(SELECT jsonb_array_elements_text(${n}::jsonb)))")
+            }
+        }
+    }
+}
+
+/// Hands the scope to row-level security for the rest of this transaction only.
+pub(crate) async fn set_pg_scope(
+    conn: &mut sqlx::PgConnection,
+    scope: &crate::TenantScope,
+) -> Result<(), StoreError> {
+    sqlx::query("SELECT set_config('app.tenant_ids', $1, true)")
+        .bind(scope.rls_setting())
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Runs `$body` in a transaction on the pool `read` or `write`, with `$conn` bound to the
+/// backend's connection and `$d` to its `Dialect`. `?` inside the body returns from the caller
+/// and rolls the transaction back.
+macro_rules! scoped {
+    ($store:expr, $scope:expr, $mode:ident, |$conn:ident, $d:ident| $body:block) => {{
+        let scope: &$crate::TenantScope = $scope;
+        match $store.pools() {
+            $crate::db::Pools::Sqlite { read, write } => {
+                let _ = (read, write);
+                let pool = scoped!(@pick $mode, read, write);
+                let mut tx = pool.begin().await?;
+                let $d = $crate::db::Dialect::Sqlite;
+                let _ = scope;
+                let result = {
+                    let $conn: &mut sqlx::SqliteConnection = &mut *tx;
+                    $body
+                };
+                tx.commit().await.map_err($crate::StoreError::from_db)?;
+                result
+            }
+            $crate::db::Pools::Postgres { app, .. } => {
+                let mut tx = app.begin().await?;
+                $crate::db::set_pg_scope(&mut *tx, scope).await?;
+                let $d = $crate::db::Dialect::Postgres;
+                let result = {
+                    let $conn: &mut sqlx::PgConnection = &mut *tx;
+                    $body
+                };
+                tx.commit().await.map_err($crate::StoreError::from_db)?;
+                result
+            }
+        }
+    }};
+    (@pick read, $r:ident, $w:ident) => { $r };
+    (@pick write, $r:ident, $w:ident) => { $w };
+}
+pub(crate) use scoped;
+
+/// A URL safe to print: the password replaced.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let creds = &url[scheme_end + 3..at];
+            match creds.find(':') {
+                Some(colon) => format!(
+                    "{}://{}:***{}",
+                    &url[..scheme_end],
+                    &creds[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_printed_urls() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/portico"),
+            "postgres://app:***@db:5432/portico"
+        );
+        assert_eq!(redact_url("postgres://db/portico"), "postgres://db/portico");
+        assert_eq!(
+            redact_url("sqlite:data/portico.db"),
+            "sqlite:data/portico.db"
+        );
+    }
+}

@@ -1,0 +1,70 @@
+use thiserror::Error;
+
+/// Everything a repository call can fail with. The resolvers map it once to GraphQL codes.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("{entity} not found")]
+    NotFound { entity: &'static str },
+    /// A uniqueness or check constraint refused the input; `field` names what the user sent.
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{entity} was changed by someone else (expected version {expected})")]
+    VersionConflict { entity: &'static str, expected: i64 },
+    #[error("the database holds a value this build does not understand: {0}")]
+    Corrupt(String),
+    #[error("unsupported database url {0:?}: use sqlite:PATH or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Unique constraints whose violation is the user's mistake, mapped by name to the input field.
+const CONSTRAINT_FIELDS: &[(&str, &str, &str)] = &[
+    ("tenants.slug", "slug", "is already taken"),
+    ("tenants_slug_key", "slug", "is already taken"),
+    (
+        "users_tenant_email",
+        "email",
+        "is already used in this tenant",
+    ),
+    (
+        "users.tenant_id, users.email",
+        "email",
+        "is already used in this tenant",
+    ),
+    (
+        "price_lists.tenant_id, price_lists.name",
+        "name",
+        "is already used by another price list",
+    ),
+    (
+        "price_lists_tenant_id_name_key",
+        "name",
+        "is already used by another price list",
+    ),
+    ("domains.host", "host", "is already served by a portal"),
+    ("domains_pkey", "host", "is already served by a portal"),
+];
+
+impl StoreError {
+    /// Turns a constraint violation the user caused into `Invalid`; anything else passes through.
+    pub fn from_db(err: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &err {
+            let text = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
+            for (needle, field, message) in CONSTRAINT_FIELDS {
+                if text.contains(needle) {
+                    return StoreError::Invalid {
+                        field,
+                        message: (*message).to_owned(),
+                    };
+                }
+            }
+        }
+        StoreError::Database(err)
+    }
+}

@@ -1,0 +1,125 @@
+//! `portico-store` owns Portico's data: the domain model types, the repositories for SQLite
+//! (embedded default) and PostgreSQL, the migrations of both, the deterministic demo seed, the
+//! audit chain and the outbox.
+//!
+//! It enforces a `TenantScope` on every call (in SQL, and through row-level security on
+//! PostgreSQL) but never decides what a scope should be: that is the policy's job, above it.
+//! It knows nothing of GraphQL or HTTP.
+
+mod db;
+mod error;
+pub mod model;
+mod repo;
+mod scope;
+pub mod seed;
+
+pub use db::{Backend, Readiness, Store, StoreOptions, redact_url};
+pub use error::StoreError;
+pub use repo::{AUDIT_GENESIS, ChainReport, Directory, audit_hash};
+pub use scope::TenantScope;
+pub use seed::SeedOutcome;
+
+pub mod diagnostics {
+    //! Probes for the fence tests: they show what the database itself enforces, below the
+    //! repositories' own predicates. Not for application code.
+
+    use crate::db::{Pools, scoped};
+    use crate::{Store, StoreError, TenantScope};
+
+    /// Tables a probe may count.
+    pub const TENANT_TABLES: &[&str] = &[
+        "users",
+        "role_assignments",
+        "delegations",
+        "listings",
+        "listing_regions",
+        "listing_customers",
+        "price_lists",
+        "prices",
+        "contract_prices",
+        "themes",
+        "feature_flags",
+        "audit_log",
+        "outbox",
+    ];
+
+    impl Store {
+        /// Counts a table's rows WITHOUT any tenant predicate, inside a transaction of `scope`:
+        /// on PostgreSQL the answer is what row-level security lets through.
+        pub async fn unfenced_count(
+            &self,
+            scope: &TenantScope,
+            table: &str,
+        ) -> Result<i64, StoreError> {
+            if !TENANT_TABLES.contains(&table) {
+                return Err(StoreError::Invalid {
+                    field: "table",
+                    message: "is not a tenant table".into(),
+                });
+            }
+            let sql = format!("SELECT count(*) FROM {table}");
+            scoped!(self, scope, read, |conn, _d| {
+                Ok(sqlx::query_scalar(&sql).fetch_one(&mut *conn).await?)
+            })
+        }
+
+        /// Distinct `tenant_id`s a table shows WITHOUT any predicate, inside `scope`.
+        pub async fn unfenced_tenants(
+            &self,
+            scope: &TenantScope,
+            table: &str,
+        ) -> Result<Vec<String>, StoreError> {
+            if !TENANT_TABLES.contains(&table) {
+                return Err(StoreError::Invalid {
+                    field: "table",
+                    message: "is not a tenant table".into(),
+                });
+            }
+            let sql = format!("SELECT DISTINCT tenant_id FROM {table} ORDER BY tenant_id");
+            scoped!(self, scope, read, |conn, _d| {
+                Ok(sqlx::query_scalar(&sql).fetch_all(&mut *conn).await?)
+            })
+        }
+
+        /// On PostgreSQL, what a fresh transaction of the runtime pool sees outside any scope:
+        /// (current_user, whether that role bypasses RLS, the `app.tenant_ids` setting).
+        pub async fn runtime_session(
+            &self,
+        ) -> Result<Option<(String, bool, Option<String>)>, StoreError> {
+            match self.pools() {
+                Pools::Sqlite { .. } => Ok(None),
+                Pools::Postgres { app, .. } => {
+                    let row: (String, bool, Option<String>) = sqlx::query_as(
+                        "SELECT current_user::text, (SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user), \
+                         nullif(current_setting('app.tenant_ids', true), '')",
+                    )
+                    .fetch_one(app)
+                    .await?;
+                    Ok(Some(row))
+                }
+            }
+        }
+
+        /// Inserts a listing row directly (no scope predicate of ours), inside `scope`: the
+        /// fence test shows PostgreSQL refuses a row for a tenant outside the scope.
+        pub async fn unfenced_insert_listing(
+            &self,
+            scope: &TenantScope,
+            id: &str,
+            tenant_id: &str,
+        ) -> Result<(), StoreError> {
+            scoped!(self, scope, write, |conn, _d| {
+                sqlx::query(
+                    "INSERT INTO listings (id, tenant_id, sku, name, status, visibility, created_at, updated_at) \
+                     VALUES ($1, $2, 'PROBE', 'Probe', 'DRAFT', 'ALL', $3, $3)",
+                )
+                .bind(id)
+                .bind(tenant_id)
+                .bind(chrono::Utc::now())
+                .execute(&mut *conn)
+                .await?;
+                Ok(())
+            })
+        }
+    }
+}

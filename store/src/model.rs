@@ -1,0 +1,281 @@
+//! Domain model types shared by the repositories and the layers above.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A tenant's id. Ids are UUIDs kept as text so the same column type serves both backends.
+pub type TenantId = String;
+
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = crate::StoreError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(crate::StoreError::Corrupt(format!(
+                        concat!("unknown ", stringify!($name), " {:?}"), other
+                    ))),
+                }
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// Where a tenant sits in the tree: one platform, its resellers, their customers.
+    TenantKind { Platform = "PLATFORM", Reseller = "RESELLER", Customer = "CUSTOMER" }
+);
+text_enum!(Region { Eu = "EU", Na = "NA", Apac = "APAC" });
+text_enum!(
+    Role {
+        PlatformAdmin = "platform_admin",
+        ResellerAdmin = "reseller_admin",
+        PricingManager = "pricing_manager",
+        SalesRep = "sales_rep",
+        Support = "support",
+        CustomerAdmin = "customer_admin",
+        Buyer = "buyer",
+        Viewer = "viewer",
+    }
+);
+text_enum!(
+    DelegatedScope {
+        UserAdmin = "USER_ADMIN",
+        SettingsAdmin = "SETTINGS_ADMIN",
+        SupportReadonly = "SUPPORT_READONLY",
+    }
+);
+text_enum!(
+    /// The stored state of a grant; `Delegation::is_active` adds the expiry.
+    DelegationStatus { Pending = "PENDING", Active = "ACTIVE", Rejected = "REJECTED", Revoked = "REVOKED" }
+);
+text_enum!(ListingStatus { Draft = "DRAFT", Active = "ACTIVE", Inactive = "INACTIVE" });
+text_enum!(Visibility { All = "ALL", Restricted = "RESTRICTED" });
+
+/// Parses a comma-separated list of codes (`"EU,NA"`) as stored in text columns.
+pub fn parse_list<T: FromStr<Err = crate::StoreError>>(
+    s: &str,
+) -> Result<Vec<T>, crate::StoreError> {
+    s.split(',')
+        .filter(|p| !p.is_empty())
+        .map(str::parse)
+        .collect()
+}
+
+/// Joins codes into the stored comma-separated form.
+pub fn join_list<T: fmt::Display>(items: &[T]) -> String {
+    items
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub parent_id: Option<TenantId>,
+    pub kind: TenantKind,
+    pub slug: String,
+    pub name: String,
+    pub region: Option<Region>,
+    pub created_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domain {
+    pub host: String,
+    pub tenant_id: TenantId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityProvider {
+    pub id: String,
+    pub tenant_id: TenantId,
+    pub issuer_url: String,
+    pub client_id: String,
+    /// A reference to where the secret lives (`env:NAME`), never the secret itself.
+    pub client_secret_ref: Option<String>,
+    pub audience: String,
+    pub algorithms: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub tenant_id: TenantId,
+    pub issuer: String,
+    pub subject: String,
+    pub email: String,
+    pub display_name: String,
+    pub deactivated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleAssignment {
+    pub tenant_id: TenantId,
+    pub user_id: String,
+    pub role: Role,
+    pub regions: Vec<Region>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delegation {
+    pub id: String,
+    /// The customer that grants.
+    pub customer_id: TenantId,
+    pub reseller_id: TenantId,
+    pub scopes: Vec<DelegatedScope>,
+    pub status: DelegationStatus,
+    pub requested_at: DateTime<Utc>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl Delegation {
+    /// A grant counts only while approved and unexpired.
+    pub fn is_active(&self, now: DateTime<Utc>) -> bool {
+        self.status == DelegationStatus::Active && self.expires_at > now
+    }
+}
+
+/// A listing as a customer or the reseller sees it: master values with the listing's overrides
+/// applied (override wins, master fills the rest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    pub id: String,
+    pub tenant_id: TenantId,
+    pub master_product_id: Option<String>,
+    pub sku: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub brand: Option<String>,
+    pub category: Option<String>,
+    pub supplier: Option<String>,
+    pub status: ListingStatus,
+    pub visibility: Visibility,
+    pub cost: Option<Money>,
+    pub regions: Vec<Region>,
+    pub version: i64,
+}
+
+/// Money in integer minor units of an ISO 4217 currency.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Money {
+    pub amount_minor: i64,
+    pub currency: String,
+}
+
+impl Money {
+    pub fn new(amount_minor: i64, currency: &str) -> Self {
+        Money {
+            amount_minor,
+            currency: currency.to_owned(),
+        }
+    }
+
+    /// Digits after the decimal point for the currencies Portico prices in.
+    pub fn minor_digits(currency: &str) -> u32 {
+        match currency {
+            "JPY" | "KRW" => 0,
+            _ => 2,
+        }
+    }
+
+    /// `"1200.00"`: the decimal form GraphQL shows.
+    pub fn decimal(&self) -> String {
+        let digits = Self::minor_digits(&self.currency);
+        if digits == 0 {
+            return self.amount_minor.to_string();
+        }
+        let scale = 10_i64.pow(digits);
+        let sign = if self.amount_minor < 0 { "-" } else { "" };
+        let abs = self.amount_minor.unsigned_abs();
+        let scale = scale.unsigned_abs();
+        format!(
+            "{sign}{}.{:0width$}",
+            abs / scale,
+            abs % scale,
+            width = digits as usize
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub tenant_id: TenantId,
+    pub seq: i64,
+    pub actor: String,
+    pub actor_tenant: TenantId,
+    pub action: String,
+    pub target: String,
+    pub before_state: Option<String>,
+    pub after_state: Option<String>,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// What a change wants recorded; the store adds sequence, time and hashes.
+#[derive(Debug, Clone, Default)]
+pub struct NewAuditEntry {
+    pub actor: String,
+    pub actor_tenant: TenantId,
+    pub action: String,
+    pub target: String,
+    pub before_state: Option<String>,
+    pub after_state: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_prints_minor_units_as_decimals() {
+        assert_eq!(Money::new(120_000, "EUR").decimal(), "1200.00");
+        assert_eq!(Money::new(99_905, "USD").decimal(), "999.05");
+        assert_eq!(Money::new(7, "EUR").decimal(), "0.07");
+        assert_eq!(Money::new(-150, "EUR").decimal(), "-1.50");
+        assert_eq!(Money::new(1500, "JPY").decimal(), "1500");
+    }
+
+    #[test]
+    fn codes_round_trip_through_their_text_form() {
+        for r in Region::ALL {
+            assert_eq!(r.as_str().parse::<Region>().unwrap(), *r);
+        }
+        assert_eq!(
+            parse_list::<Region>("EU,NA").unwrap(),
+            vec![Region::Eu, Region::Na]
+        );
+        assert_eq!(join_list(&[Region::Eu, Region::Apac]), "EU,APAC");
+        assert!("XX".parse::<Region>().is_err());
+    }
+}

@@ -1,0 +1,676 @@
+//! Repositories: every call takes the `TenantScope` of its unit of work and puts it into its SQL
+//! (and, on PostgreSQL, into row-level security through `scoped!`).
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::db::scoped;
+use crate::model::*;
+use crate::{Store, StoreError, TenantScope};
+
+/// Every tenant and portal host, for the in-memory tree that requests are routed and related by.
+#[derive(Debug, Clone, Default)]
+pub struct Directory {
+    pub tenants: Vec<Tenant>,
+    pub domains: Vec<Domain>,
+}
+
+impl Directory {
+    pub fn tenant(&self, id: &str) -> Option<&Tenant> {
+        self.tenants.iter().find(|t| t.id == id)
+    }
+
+    pub fn tenant_by_slug(&self, slug: &str) -> Option<&Tenant> {
+        self.tenants.iter().find(|t| t.slug == slug)
+    }
+
+    /// The live tenant served at `host` (lower-case, without port).
+    pub fn tenant_for_host(&self, host: &str) -> Option<&Tenant> {
+        let domain = self.domains.iter().find(|d| d.host == host)?;
+        self.tenant(&domain.tenant_id)
+            .filter(|t| t.deleted_at.is_none())
+    }
+
+    pub fn hosts_of(&self, tenant_id: &str) -> impl Iterator<Item = &str> {
+        self.domains
+            .iter()
+            .filter(move |d| d.tenant_id == tenant_id)
+            .map(|d| d.host.as_str())
+    }
+
+    /// The tenant and everything below it.
+    pub fn subtree(&self, root: &str) -> Vec<TenantId> {
+        let mut out = vec![root.to_owned()];
+        let mut i = 0;
+        while i < out.len() {
+            let parent = out[i].clone();
+            out.extend(
+                self.tenants
+                    .iter()
+                    .filter(|t| t.parent_id.as_deref() == Some(parent.as_str()))
+                    .map(|t| t.id.clone()),
+            );
+            i += 1;
+        }
+        out
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TenantRow {
+    id: String,
+    parent_id: Option<String>,
+    kind: String,
+    slug: String,
+    name: String,
+    region: Option<String>,
+    created_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<TenantRow> for Tenant {
+    type Error = StoreError;
+    fn try_from(r: TenantRow) -> Result<Self, StoreError> {
+        Ok(Tenant {
+            id: r.id,
+            parent_id: r.parent_id,
+            kind: r.kind.parse()?,
+            slug: r.slug,
+            name: r.name,
+            region: r.region.as_deref().map(str::parse).transpose()?,
+            created_at: r.created_at,
+            deleted_at: r.deleted_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: String,
+    tenant_id: String,
+    issuer: String,
+    subject: String,
+    email: String,
+    display_name: String,
+    deactivated_at: Option<DateTime<Utc>>,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            issuer: r.issuer,
+            subject: r.subject,
+            email: r.email,
+            display_name: r.display_name,
+            deactivated_at: r.deactivated_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct DelegationRow {
+    id: String,
+    tenant_id: String,
+    reseller_id: String,
+    scopes: String,
+    status: String,
+    requested_at: DateTime<Utc>,
+    approved_at: Option<DateTime<Utc>>,
+    expires_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<DelegationRow> for Delegation {
+    type Error = StoreError;
+    fn try_from(r: DelegationRow) -> Result<Self, StoreError> {
+        Ok(Delegation {
+            id: r.id,
+            customer_id: r.tenant_id,
+            reseller_id: r.reseller_id,
+            scopes: parse_list(&r.scopes)?,
+            status: r.status.parse()?,
+            requested_at: r.requested_at,
+            approved_at: r.approved_at,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct ListingRow {
+    id: String,
+    tenant_id: String,
+    master_product_id: Option<String>,
+    sku: String,
+    name: String,
+    description: Option<String>,
+    brand: Option<String>,
+    category: Option<String>,
+    supplier: Option<String>,
+    status: String,
+    visibility: String,
+    cost_amount: Option<i64>,
+    cost_currency: Option<String>,
+    version: i64,
+}
+
+/// The listing with the master product's values filling what the listing does not override.
+const LISTING_SELECT: &str = "SELECT l.id, l.tenant_id, l.master_product_id, \
+     COALESCE(l.sku, m.sku) AS sku, COALESCE(l.name, m.name) AS name, \
+     COALESCE(l.description, m.description) AS description, COALESCE(l.brand, m.brand) AS brand, \
+     COALESCE(l.category, m.category) AS category, COALESCE(l.supplier, m.supplier) AS supplier, \
+     l.status, l.visibility, l.cost_amount, l.cost_currency, l.version \
+     FROM listings l LEFT JOIN master_products m ON m.id = l.master_product_id";
+
+const AUDIT_COLUMNS: &str = "tenant_id, seq, actor, actor_tenant, action, target, before_state, \
+     after_state, reason, at, prev_hash, hash";
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    tenant_id: String,
+    seq: i64,
+    actor: String,
+    actor_tenant: String,
+    action: String,
+    target: String,
+    before_state: Option<String>,
+    after_state: Option<String>,
+    reason: Option<String>,
+    at: DateTime<Utc>,
+    prev_hash: String,
+    hash: String,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(r: AuditRow) -> Self {
+        AuditEntry {
+            tenant_id: r.tenant_id,
+            seq: r.seq,
+            actor: r.actor,
+            actor_tenant: r.actor_tenant,
+            action: r.action,
+            target: r.target,
+            before_state: r.before_state,
+            after_state: r.after_state,
+            reason: r.reason,
+            at: r.at,
+            prev_hash: r.prev_hash,
+            hash: r.hash,
+        }
+    }
+}
+
+/// The hash of the first row of a tenant's chain points to this.
+pub const AUDIT_GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The chain hash of one entry: over every recorded field and the previous hash.
+pub fn audit_hash(e: &AuditEntry) -> String {
+    let canonical = serde_json::json!([
+        e.tenant_id,
+        e.seq,
+        e.actor,
+        e.actor_tenant,
+        e.action,
+        e.target,
+        e.before_state,
+        e.after_state,
+        e.reason,
+        e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        e.prev_hash,
+    ]);
+    let digest = Sha256::digest(canonical.to_string().as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Outcome of `verify_audit_chain`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainReport {
+    pub rows: usize,
+    /// The sequence number of the first row whose hash or link does not hold.
+    pub first_broken: Option<i64>,
+}
+
+/// Appends one audit row inside the caller's write transaction (both backends).
+macro_rules! append_audit {
+    ($conn:ident, $d:ident, $tenant:expr, $entry:expr) => {{
+        let tenant: &str = $tenant;
+        let entry: &NewAuditEntry = $entry;
+        if $d == crate::db::Dialect::Postgres {
+            // Serializes appenders of one tenant so the chain never forks.
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind(tenant)
+                .execute(&mut *$conn)
+                .await?;
+        }
+        let last: Option<(i64, String)> = sqlx::query_as(
+            "SELECT seq, hash FROM audit_log WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1",
+        )
+        .bind(tenant)
+        .fetch_optional(&mut *$conn)
+        .await?;
+        let (seq, prev_hash) = match last {
+            Some((seq, hash)) => (seq + 1, hash),
+            None => (1, AUDIT_GENESIS.to_owned()),
+        };
+        let mut row = AuditEntry {
+            tenant_id: tenant.to_owned(),
+            seq,
+            actor: entry.actor.clone(),
+            actor_tenant: entry.actor_tenant.clone(),
+            action: entry.action.clone(),
+            target: entry.target.clone(),
+            before_state: entry.before_state.clone(),
+            after_state: entry.after_state.clone(),
+            reason: entry.reason.clone(),
+            // Microseconds: what PostgreSQL keeps, so the hash survives the round trip.
+            at: Utc::now().trunc_subsecs(6),
+            prev_hash,
+            hash: String::new(),
+        };
+        row.hash = audit_hash(&row);
+        sqlx::query(&format!(
+            "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+        ))
+        .bind(&row.tenant_id)
+        .bind(row.seq)
+        .bind(&row.actor)
+        .bind(&row.actor_tenant)
+        .bind(&row.action)
+        .bind(&row.target)
+        .bind(&row.before_state)
+        .bind(&row.after_state)
+        .bind(&row.reason)
+        .bind(row.at)
+        .bind(&row.prev_hash)
+        .bind(&row.hash)
+        .execute(&mut *$conn)
+        .await
+        .map_err(StoreError::from_db)?;
+        row
+    }};
+}
+
+/// Queues one outbox message inside the caller's write transaction.
+macro_rules! enqueue_outbox {
+    ($conn:ident, $tenant:expr, $topic:expr, $payload:expr) => {{
+        sqlx::query(
+            "INSERT INTO outbox (tenant_id, topic, payload, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind($tenant)
+        .bind($topic)
+        .bind($payload.to_string())
+        .bind(Utc::now())
+        .execute(&mut *$conn)
+        .await
+        .map_err(StoreError::from_db)?;
+    }};
+}
+
+impl Store {
+    /// Every tenant (soft-deleted ones included, flagged) and every portal host. The directory
+    /// is not tenant data (DESIGN section 3): it is read before a request has a scope.
+    pub async fn load_directory(&self) -> Result<Directory, StoreError> {
+        scoped!(self, &TenantScope::none(), read, |conn, _d| {
+            let tenants: Vec<TenantRow> = sqlx::query_as(
+                "SELECT id, parent_id, kind, slug, name, region, created_at, deleted_at \
+                 FROM tenants ORDER BY created_at, slug",
+            )
+            .fetch_all(&mut *conn)
+            .await?;
+            let domains: Vec<(String, String)> =
+                sqlx::query_as("SELECT host, tenant_id FROM domains ORDER BY host")
+                    .fetch_all(&mut *conn)
+                    .await?;
+            Ok(Directory {
+                tenants: tenants
+                    .into_iter()
+                    .map(Tenant::try_from)
+                    .collect::<Result<_, _>>()?,
+                domains: domains
+                    .into_iter()
+                    .map(|(host, tenant_id)| Domain { host, tenant_id })
+                    .collect(),
+            })
+        })
+    }
+
+    /// The identity providers a tenant may sign in with, its own first.
+    pub async fn identity_providers(
+        &self,
+        tenant_ids: &[&str],
+    ) -> Result<Vec<IdentityProvider>, StoreError> {
+        let mut out = Vec::new();
+        for tenant in tenant_ids {
+            let rows: Vec<(
+                String,
+                String,
+                String,
+                String,
+                Option<String>,
+                String,
+                String,
+            )> = scoped!(self, &TenantScope::none(), read, |conn, _d| {
+                sqlx::query_as(
+                        "SELECT id, tenant_id, issuer_url, client_id, client_secret_ref, audience, \
+                         algorithms FROM identity_providers WHERE tenant_id = $1 ORDER BY issuer_url",
+                    )
+                    .bind(*tenant)
+                    .fetch_all(&mut *conn)
+                    .await?
+            });
+            out.extend(rows.into_iter().map(|r| IdentityProvider {
+                id: r.0,
+                tenant_id: r.1,
+                issuer_url: r.2,
+                client_id: r.3,
+                client_secret_ref: r.4,
+                audience: r.5,
+                algorithms: r.6.split(',').map(str::to_owned).collect(),
+            }));
+        }
+        Ok(out)
+    }
+
+    /// A user of a tenant in scope by OIDC identity.
+    pub async fn user_by_identity(
+        &self,
+        scope: &TenantScope,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<User>, StoreError> {
+        scoped!(self, scope, read, |conn, d| {
+            let sql = format!(
+                "SELECT id, tenant_id, issuer, subject, email, display_name, deactivated_at \
+                 FROM users WHERE issuer = $1 AND subject = $2 AND deleted_at IS NULL AND {}",
+                d.in_json("tenant_id", 3)
+            );
+            let row: Option<UserRow> = sqlx::query_as(&sql)
+                .bind(issuer)
+                .bind(subject)
+                .bind(scope.json())
+                .fetch_optional(&mut *conn)
+                .await?;
+            Ok(row.map(User::from))
+        })
+    }
+
+    /// The live users of one tenant, by email.
+    pub async fn users_of_tenant(
+        &self,
+        scope: &TenantScope,
+        tenant_id: &str,
+    ) -> Result<Vec<User>, StoreError> {
+        if !scope.contains(tenant_id) {
+            return Ok(Vec::new());
+        }
+        scoped!(self, scope, read, |conn, d| {
+            let sql = format!(
+                "SELECT id, tenant_id, issuer, subject, email, display_name, deactivated_at \
+                 FROM users WHERE tenant_id = $1 AND deleted_at IS NULL AND {} ORDER BY email",
+                d.in_json("tenant_id", 2)
+            );
+            let rows: Vec<UserRow> = sqlx::query_as(&sql)
+                .bind(tenant_id)
+                .bind(scope.json())
+                .fetch_all(&mut *conn)
+                .await?;
+            Ok(rows.into_iter().map(User::from).collect())
+        })
+    }
+
+    /// A user's role assignments in the tenants of the scope.
+    pub async fn role_assignments(
+        &self,
+        scope: &TenantScope,
+        user_id: &str,
+    ) -> Result<Vec<RoleAssignment>, StoreError> {
+        scoped!(self, scope, read, |conn, d| {
+            let sql = format!(
+                "SELECT tenant_id, user_id, role, regions FROM role_assignments \
+                 WHERE user_id = $1 AND {} ORDER BY role",
+                d.in_json("tenant_id", 2)
+            );
+            let rows: Vec<(String, String, String, String)> = sqlx::query_as(&sql)
+                .bind(user_id)
+                .bind(scope.json())
+                .fetch_all(&mut *conn)
+                .await?;
+            rows.into_iter()
+                .map(|(tenant_id, user_id, role, regions)| {
+                    Ok(RoleAssignment {
+                        tenant_id,
+                        user_id,
+                        role: role.parse()?,
+                        regions: parse_list(&regions)?,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// Grants given or held by a tenant in scope.
+    pub async fn delegations(&self, scope: &TenantScope) -> Result<Vec<Delegation>, StoreError> {
+        scoped!(self, scope, read, |conn, d| {
+            let sql = format!(
+                "SELECT id, tenant_id, reseller_id, scopes, status, requested_at, approved_at, \
+                 expires_at, revoked_at FROM delegations WHERE {} OR {} ORDER BY requested_at, id",
+                d.in_json("tenant_id", 1),
+                d.in_json("reseller_id", 1)
+            );
+            let rows: Vec<DelegationRow> = sqlx::query_as(&sql)
+                .bind(scope.json())
+                .fetch_all(&mut *conn)
+                .await?;
+            rows.into_iter().map(Delegation::try_from).collect()
+        })
+    }
+
+    /// A page of a tenant's listings ordered by SKU, overrides applied.
+    pub async fn listings(
+        &self,
+        scope: &TenantScope,
+        owner: &str,
+        limit: i64,
+    ) -> Result<Vec<Listing>, StoreError> {
+        scoped!(self, scope, read, |conn, d| {
+            let sql = format!(
+                "{LISTING_SELECT} WHERE l.tenant_id = $1 AND l.deleted_at IS NULL AND {} \
+                 ORDER BY sku, l.id LIMIT $3",
+                d.in_json("l.tenant_id", 2)
+            );
+            let rows: Vec<ListingRow> = sqlx::query_as(&sql)
+                .bind(owner)
+                .bind(scope.json())
+                .bind(limit)
+                .fetch_all(&mut *conn)
+                .await?;
+            let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+            let ids = serde_json::to_string(&ids).expect("strings serialize");
+            // One statement for the regions of the whole page.
+            let sql = format!(
+                "SELECT listing_id, region FROM listing_regions WHERE {} AND {} ORDER BY region",
+                d.in_json("listing_id", 1),
+                d.in_json("tenant_id", 2)
+            );
+            let regions: Vec<(String, String)> = sqlx::query_as(&sql)
+                .bind(ids)
+                .bind(scope.json())
+                .fetch_all(&mut *conn)
+                .await?;
+            rows.into_iter()
+                .map(|r| {
+                    let listing_regions = regions
+                        .iter()
+                        .filter(|(id, _)| *id == r.id)
+                        .map(|(_, region)| region.parse())
+                        .collect::<Result<Vec<Region>, _>>()?;
+                    Ok(Listing {
+                        cost: match (r.cost_amount, r.cost_currency) {
+                            (Some(amount), Some(currency)) => Some(Money::new(amount, &currency)),
+                            _ => None,
+                        },
+                        id: r.id,
+                        tenant_id: r.tenant_id,
+                        master_product_id: r.master_product_id,
+                        sku: r.sku,
+                        name: r.name,
+                        description: r.description,
+                        brand: r.brand,
+                        category: r.category,
+                        supplier: r.supplier,
+                        status: r.status.parse()?,
+                        visibility: r.visibility.parse()?,
+                        regions: listing_regions,
+                        version: r.version,
+                    })
+                })
+                .collect()
+        })
+    }
+
+    /// How many live listings a tenant has.
+    pub async fn count_listings(
+        &self,
+        scope: &TenantScope,
+        owner: &str,
+    ) -> Result<i64, StoreError> {
+        scoped!(self, scope, read, |conn, d| {
+            let sql = format!(
+                "SELECT count(*) FROM listings WHERE tenant_id = $1 AND deleted_at IS NULL AND {}",
+                d.in_json("tenant_id", 2)
+            );
+            Ok(sqlx::query_scalar(&sql)
+                .bind(owner)
+                .bind(scope.json())
+                .fetch_one(&mut *conn)
+                .await?)
+        })
+    }
+
+    /// Turns a feature flag on or off, with its audit row and outbox message in the same
+    /// transaction. A tenant outside the scope is NotFound, whatever exists.
+    pub async fn set_feature_flag(
+        &self,
+        scope: &TenantScope,
+        tenant_id: &str,
+        key: &str,
+        enabled: bool,
+        audit: &NewAuditEntry,
+    ) -> Result<AuditEntry, StoreError> {
+        if !scope.contains(tenant_id) {
+            return Err(StoreError::NotFound { entity: "tenant" });
+        }
+        if key.is_empty()
+            || key.len() > 64
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_' || c == '-')
+        {
+            return Err(StoreError::Invalid {
+                field: "key",
+                message: "must be 1 to 64 lower-case letters, '_' or '-'".into(),
+            });
+        }
+        scoped!(self, scope, write, |conn, d| {
+            let before: Option<bool> = sqlx::query_scalar(
+                "SELECT enabled FROM feature_flags WHERE tenant_id = $1 AND key = $2",
+            )
+            .bind(tenant_id)
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
+            sqlx::query(
+                "INSERT INTO feature_flags (tenant_id, key, enabled, updated_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (tenant_id, key) DO UPDATE SET enabled = excluded.enabled, updated_at = excluded.updated_at",
+            )
+            .bind(tenant_id)
+            .bind(key)
+            .bind(enabled)
+            .bind(Utc::now())
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::from_db)?;
+            let mut entry = audit.clone();
+            entry.action = "feature_flag.set".into();
+            entry.target = format!("feature_flag:{key}");
+            entry.before_state = before.map(|b| serde_json::json!({ "enabled": b }).to_string());
+            entry.after_state = Some(serde_json::json!({ "enabled": enabled }).to_string());
+            let row = append_audit!(conn, d, tenant_id, &entry);
+            enqueue_outbox!(
+                conn,
+                tenant_id,
+                "feature_flag.changed",
+                serde_json::json!({ "key": key })
+            );
+            Ok(row)
+        })
+    }
+
+    /// A tenant's audit rows in order.
+    pub async fn audit_entries(
+        &self,
+        scope: &TenantScope,
+        tenant_id: &str,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        if !scope.contains(tenant_id) {
+            return Ok(Vec::new());
+        }
+        scoped!(self, scope, read, |conn, d| {
+            let sql = format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE tenant_id = $1 AND {} ORDER BY seq",
+                d.in_json("tenant_id", 2)
+            );
+            let rows: Vec<AuditRow> = sqlx::query_as(&sql)
+                .bind(tenant_id)
+                .bind(scope.json())
+                .fetch_all(&mut *conn)
+                .await?;
+            Ok(rows.into_iter().map(AuditEntry::from).collect())
+        })
+    }
+
+    /// Recomputes a tenant's audit chain.
+    pub async fn verify_audit_chain(
+        &self,
+        scope: &TenantScope,
+        tenant_id: &str,
+    ) -> Result<ChainReport, StoreError> {
+        let rows = self.audit_entries(scope, tenant_id).await?;
+        let mut prev = AUDIT_GENESIS.to_owned();
+        for (i, row) in rows.iter().enumerate() {
+            let expected_seq = i64::try_from(i).unwrap_or(i64::MAX) + 1;
+            if row.seq != expected_seq || row.prev_hash != prev || audit_hash(row) != row.hash {
+                return Ok(ChainReport {
+                    rows: rows.len(),
+                    first_broken: Some(row.seq),
+                });
+            }
+            prev = row.hash.clone();
+        }
+        Ok(ChainReport {
+            rows: rows.len(),
+            first_broken: None,
+        })
+    }
+
+    /// Undelivered outbox messages of the tenants in scope: (id, tenant, topic, payload).
+    pub async fn pending_outbox(
+        &self,
+        scope: &TenantScope,
+    ) -> Result<Vec<(i64, String, String, String)>, StoreError> {
+        scoped!(self, scope, read, |conn, d| {
+            let sql = format!(
+                "SELECT id, tenant_id, topic, payload FROM outbox \
+                 WHERE processed_at IS NULL AND {} ORDER BY id",
+                d.in_json("tenant_id", 1)
+            );
+            Ok(sqlx::query_as(&sql)
+                .bind(scope.json())
+                .fetch_all(&mut *conn)
+                .await?)
+        })
+    }
+}

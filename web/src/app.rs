@@ -1,0 +1,257 @@
+//! The server: `Application::build(config)` → `port()` → `run_until_stopped()`, and the one
+//! `router()` factory that `main` and the tests share.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{Request, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use portico_resolvers::{PorticoSchema, SchemaOptions};
+use portico_store::{SeedOutcome, Store, StoreOptions};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::demo;
+use crate::portal::SharedDirectory;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub directory: SharedDirectory,
+    pub schema: PorticoSchema,
+}
+
+/// The routes and layers; no listener, so tests can also drive it in-process.
+pub fn router(state: AppState) -> Router {
+    let timeout = Duration::from_secs(state.config.request_timeout_seconds);
+    let mut app = Router::new()
+        .route(
+            "/graphql",
+            get(crate::graphql::get).post(crate::graphql::post),
+        )
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz));
+    if state.config.demo {
+        app = app.route("/", get(demo::index));
+    }
+    if state.config.introspection() {
+        app = app.route("/graphiql", get(graphiql));
+    }
+    app.fallback(not_found)
+        .layer(DefaultBodyLimit::max(state.config.graphql.max_body_bytes))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            timeout,
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|request: &Request<_>| {
+                    let request_id = request
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = %request.uri().path(),
+                        request_id = %request_id,
+                        tenant = tracing::field::Empty,
+                        user = tracing::field::Empty,
+                    )
+                })
+                .on_request(())
+                .on_response(
+                    |response: &Response, latency: Duration, _span: &tracing::Span| {
+                        tracing::info!(
+                            status = response.status().as_u16(),
+                            latency_ms = latency.as_millis() as u64,
+                            "request done"
+                        );
+                    },
+                ),
+        )
+        // Outermost: the id exists before the span that records it.
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+async fn healthz() -> impl IntoResponse {
+    axum::Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.readiness().await {
+        Ok(r) if r.is_ready() => {
+            axum::Json(json!({ "status": "ready", "migrations": { "applied": r.applied, "expected": r.expected } }))
+                .into_response()
+        }
+        Ok(r) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({ "status": "migrations pending", "migrations": { "applied": r.applied, "expected": r.expected } })),
+        )
+            .into_response(),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({ "status": "database unreachable" }))).into_response()
+        }
+    }
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        async_graphql::http::GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("Portico GraphiQL")
+            .finish(),
+    )
+}
+
+async fn not_found() -> Response {
+    crate::graphql::request_error(
+        StatusCode::NOT_FOUND,
+        portico_resolvers::ErrorCode::NotFound,
+        "no such route",
+    )
+}
+
+/// What start-up did with the data, for the banner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataState {
+    Seeded { statements: usize, millis: u128 },
+    Reused { version: String },
+    NotDemo,
+}
+
+/// A built server bound to its port, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+    data: DataState,
+}
+
+impl Application {
+    /// Connects and migrates the database, seeds the demo data when asked, loads the tenant
+    /// directory, builds the schema and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        if config.database_url.is_none() {
+            std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+                anyhow::anyhow!("data_dir: cannot create {}: {e}", config.data_dir.display())
+            })?;
+        }
+        let store = connect(&config).await?;
+        store.migrate().await?;
+        let data = if config.demo {
+            let started = Instant::now();
+            match store.seed_demo().await? {
+                SeedOutcome::Seeded { statements } => DataState::Seeded {
+                    statements,
+                    millis: started.elapsed().as_millis(),
+                },
+                SeedOutcome::AlreadySeeded { version } => DataState::Reused { version },
+            }
+        } else {
+            DataState::NotDemo
+        };
+        let directory = SharedDirectory::new(store.load_directory().await?);
+        let schema = portico_resolvers::schema(&SchemaOptions {
+            max_depth: config.graphql.max_depth,
+            max_complexity: config.graphql.max_complexity,
+            introspection: config.introspection(),
+        });
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|e| anyhow::anyhow!("listen: cannot bind {}: {e}", config.listen))?;
+        let state = AppState {
+            config: Arc::new(config),
+            store,
+            directory,
+            schema,
+        };
+        Ok(Application {
+            router: router(state.clone()),
+            listener,
+            state,
+            data,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn data_state(&self) -> &DataState {
+        &self.data
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then drains in-flight requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let store = self.state.store.clone();
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+        store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+pub async fn connect(config: &Config) -> anyhow::Result<Store> {
+    let url = config.database_url();
+    let options = StoreOptions {
+        max_connections: config.database.max_connections,
+        runtime_role: config.database.runtime_role.clone(),
+    };
+    Store::connect(&url, &options).await.map_err(|e| {
+        anyhow::anyhow!(
+            "database_url: cannot open {}: {e}",
+            portico_store::redact_url(&url)
+        )
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested, finishing in-flight requests");
+}

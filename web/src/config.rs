@@ -1,0 +1,277 @@
+//! Configuration: demo defaults, then `portico.toml`, then `PORTICO_*` environment variables
+//! (nested keys with `__`, e.g. `PORTICO_GRAPHQL__MAX_DEPTH=8`), then command-line flags.
+//! A bad value stops start-up with a message naming the key.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free one.
+    pub listen: SocketAddr,
+    /// Where the embedded database and the search indexes live.
+    pub data_dir: PathBuf,
+    /// `sqlite:PATH` or `postgres://…`; default: SQLite under `data_dir`.
+    pub database_url: Option<String>,
+    /// Demo mode: seed the demo dataset and serve the demo pages.
+    pub demo: bool,
+    /// Seconds in-flight requests get to finish after SIGTERM or Ctrl-C, and the longest any one
+    /// request may take.
+    pub request_timeout_seconds: u64,
+    pub log: LogConfig,
+    pub database: DatabaseConfig,
+    pub graphql: GraphqlConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info,portico::authz=debug`; `RUST_LOG` wins when set.
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatabaseConfig {
+    pub max_connections: u32,
+    /// PostgreSQL role the server runs as (no BYPASSRLS, owns no table).
+    pub runtime_role: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GraphqlConfig {
+    pub max_depth: usize,
+    pub max_complexity: usize,
+    /// Operations in one batched POST.
+    pub max_batch: usize,
+    pub max_body_bytes: usize,
+    /// Introspection and field suggestions; default: on in demo mode only.
+    pub introspection: Option<bool>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            demo: false,
+            request_timeout_seconds: 30,
+            log: LogConfig {
+                format: LogFormat::Text,
+                filter: "info".into(),
+            },
+            database: DatabaseConfig {
+                max_connections: 8,
+                runtime_role: "portico_app".into(),
+            },
+            graphql: GraphqlConfig {
+                max_depth: 12,
+                max_complexity: 500,
+                max_batch: 10,
+                max_body_bytes: 64 * 1024,
+                introspection: None,
+            },
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// Values given on the command line; they win over everything else.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub demo: Option<bool>,
+}
+
+impl Config {
+    /// Loads the layers. `file`, when given, must exist; otherwise `./portico.toml` is read if
+    /// present.
+    pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, ConfigError> {
+        Self::load_from(file, overrides, Env::prefixed("PORTICO_").split("__"))
+    }
+
+    fn load_from(
+        file: Option<&Path>,
+        overrides: &Overrides,
+        env: Env,
+    ) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.to_owned())),
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new("portico.toml").exists() => {
+                figment = figment.merge(Toml::file_exact("portico.toml"));
+            }
+            None => {}
+        }
+        // Test harness variables share the prefix but are not configuration.
+        let env = env.ignore(&["TEST_DATABASE_URL"]);
+        let config: Config = figment
+            .merge(env)
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .map_err(|e| ConfigError::Invalid(describe(&e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, why: &str| Err(ConfigError::Invalid(format!("{key}: {why}")));
+        if self.graphql.max_depth == 0 {
+            return bad("graphql.max_depth", "must be at least 1");
+        }
+        if self.graphql.max_complexity == 0 {
+            return bad("graphql.max_complexity", "must be at least 1");
+        }
+        if self.graphql.max_batch == 0 {
+            return bad("graphql.max_batch", "must be at least 1");
+        }
+        if self.graphql.max_body_bytes < 1024 {
+            return bad("graphql.max_body_bytes", "must be at least 1024");
+        }
+        if self.database.max_connections == 0 {
+            return bad("database.max_connections", "must be at least 1");
+        }
+        if self.request_timeout_seconds == 0 {
+            return bad("request_timeout_seconds", "must be at least 1");
+        }
+        if let Some(url) = &self.database_url
+            && !(url.starts_with("sqlite:")
+                || url.starts_with("postgres:")
+                || url.starts_with("postgresql:"))
+        {
+            return bad("database_url", "must start with sqlite: or postgres://");
+        }
+        Ok(())
+    }
+
+    /// The database to use: the configured URL, else SQLite under the data dir.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!("sqlite:{}", self.data_dir.join("portico.db").display()),
+        }
+    }
+
+    pub fn introspection(&self) -> bool {
+        self.graphql.introspection.unwrap_or(self.demo)
+    }
+}
+
+/// figment's message, with the key it failed on and where the value came from.
+fn describe(err: &figment::Error) -> String {
+    err.clone()
+        .into_iter()
+        .map(|e| {
+            let key = e.path.join(".");
+            let source = e
+                .metadata
+                .as_ref()
+                .map(|m| m.name.to_string())
+                .unwrap_or_default();
+            let kind = e.kind.to_string();
+            match (key.is_empty(), source.is_empty()) {
+                (true, _) => kind,
+                (false, true) => format!("{key}: {kind}"),
+                (false, false) => format!("{key}: {kind} (from {source})"),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_need_no_file_and_no_environment() {
+        let figment_env = Env::prefixed("PORTICO_NO_SUCH_PREFIX_");
+        let config = Config::load_from(None, &Overrides::default(), figment_env).unwrap();
+        assert_eq!(config.listen.port(), 8080);
+        assert!(config.database_url().starts_with("sqlite:"));
+        assert!(!config.introspection());
+    }
+
+    #[test]
+    fn a_bad_value_names_its_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("PORTICO_GRAPHQL__MAX_DEPTH", "deep");
+            let err = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("graphql.max_depth"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_file_then_the_environment_then_flags_win() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "portico.toml",
+                "listen = \"127.0.0.1:9000\"\ndemo = true\n[graphql]\nmax_depth = 7\nmax_complexity = 99\n",
+            )?;
+            jail.set_env("PORTICO_GRAPHQL__MAX_DEPTH", "9");
+            let overrides = Overrides {
+                listen: Some("127.0.0.1:9100".parse().unwrap()),
+                ..Default::default()
+            };
+            let config = Config::load(None, &overrides).unwrap();
+            assert_eq!(config.graphql.max_complexity, 99, "from the file");
+            assert_eq!(
+                config.graphql.max_depth, 9,
+                "the environment beats the file"
+            );
+            assert_eq!(config.listen.port(), 9100, "a flag beats both");
+            assert!(config.introspection(), "demo mode turns introspection on");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_missing_config_file_is_an_error_when_named() {
+        let err = Config::load(
+            Some(Path::new("/no/such/portico.toml")),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("/no/such/portico.toml"));
+    }
+
+    #[test]
+    fn an_unknown_database_scheme_is_refused_by_key() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("PORTICO_DATABASE_URL", "mysql://x");
+            let err = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("database_url"), "{err}");
+            Ok(())
+        });
+    }
+}

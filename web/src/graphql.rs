@@ -1,0 +1,269 @@
+//! `/graphql` per GraphQL-over-HTTP: POST with a JSON body (one operation or a bounded batch),
+//! GET for queries only; answers `application/graphql-response+json` unless the client accepts
+//! only `application/json`. Every error leaves with an `extensions.code`.
+
+use std::collections::HashMap;
+
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{BatchRequest, BatchResponse, ServerError};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use portico_resolvers::{ErrorCode, PortalContext};
+use serde_json::json;
+
+use crate::app::AppState;
+use crate::portal;
+
+const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
+const JSON: &str = "application/json";
+
+/// An error before any GraphQL runs, in the same shape as a GraphQL error.
+pub fn request_error(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+    let body =
+        json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
+    let mut response = (status, axum::Json(body)).into_response();
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+    }
+    response
+}
+
+fn portal_of(state: &AppState, headers: &HeaderMap) -> Result<PortalContext, Response> {
+    match portal::resolve(&state.directory.current(), headers) {
+        Ok(tenant) => {
+            tracing::Span::current().record("tenant", tenant.slug.as_str());
+            Ok(PortalContext { tenant })
+        }
+        Err(err) => {
+            tracing::info!(error = %err, "request for no portal");
+            Err(request_error(
+                StatusCode::NOT_FOUND,
+                ErrorCode::NotFound,
+                &err.to_string(),
+            ))
+        }
+    }
+}
+
+pub async fn post(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let portal = match portal_of(&state, &headers) {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if media != JSON {
+        return request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::BadUserInput,
+            "content-type: POST /graphql takes application/json",
+        );
+    }
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            let limit = state.config.graphql.max_body_bytes;
+            return request_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::BadUserInput,
+                &format!("body: the request is larger than {limit} bytes"),
+            );
+        }
+        Err(rejection) => {
+            return request_error(
+                rejection.status(),
+                ErrorCode::BadUserInput,
+                &rejection.body_text(),
+            );
+        }
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&body) {
+        Ok(batch) => batch,
+        Err(err) => {
+            return request_error(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::BadUserInput,
+                &format!("body: not a GraphQL request ({err})"),
+            );
+        }
+    };
+    let size = match &batch {
+        BatchRequest::Single(_) => 1,
+        BatchRequest::Batch(list) => list.len(),
+    };
+    if size == 0 || size > state.config.graphql.max_batch {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            &format!(
+                "body: a batch holds 1 to {} operations, this one {size}",
+                state.config.graphql.max_batch
+            ),
+        );
+    }
+    let batch = batch.data(portal);
+    let response = state.schema.execute_batch(batch).await;
+    respond(&headers, response)
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Response {
+    let portal = match portal_of(&state, &headers) {
+        Ok(p) => p,
+        Err(response) => return response,
+    };
+    let Some(query) = params.get("query") else {
+        return request_error(
+            StatusCode::BAD_REQUEST,
+            ErrorCode::BadUserInput,
+            "query: the parameter is missing",
+        );
+    };
+    let operation_name = params.get("operationName").filter(|n| !n.is_empty());
+    // GET must never change anything: refuse a mutation before it reaches the schema.
+    if let Ok(document) = async_graphql::parser::parse_query(query) {
+        let ty = match &document.operations {
+            DocumentOperations::Single(op) => Some(op.node.ty),
+            DocumentOperations::Multiple(ops) => match operation_name {
+                Some(name) => ops
+                    .iter()
+                    .find(|(n, _)| n.as_str() == name)
+                    .map(|(_, op)| op.node.ty),
+                None => ops.values().next().map(|op| op.node.ty),
+            },
+        };
+        if matches!(
+            ty,
+            Some(OperationType::Mutation | OperationType::Subscription)
+        ) {
+            return request_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                ErrorCode::BadUserInput,
+                "GET runs queries only: send mutations with POST",
+            );
+        }
+    }
+    let mut request = async_graphql::Request::new(query.clone());
+    if let Some(name) = operation_name {
+        request = request.operation_name(name.clone());
+    }
+    if let Some(variables) = params.get("variables").filter(|v| !v.is_empty()) {
+        match serde_json::from_str(variables) {
+            Ok(value) => request = request.variables(async_graphql::Variables::from_json(value)),
+            Err(err) => {
+                return request_error(
+                    StatusCode::BAD_REQUEST,
+                    ErrorCode::BadUserInput,
+                    &format!("variables: not a JSON object ({err})"),
+                );
+            }
+        }
+    }
+    let response = state.schema.execute(request.data(portal)).await;
+    respond(&headers, BatchResponse::Single(response))
+}
+
+/// Gives every error a code and picks status and media type.
+fn respond(headers: &HeaderMap, response: BatchResponse) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let legacy =
+        accept.contains(JSON) && !accept.contains(GRAPHQL_RESPONSE) && !accept.contains("*/*");
+    let (body, request_failed) = match response {
+        BatchResponse::Single(r) => {
+            let (body, failed) = render(r);
+            (body, failed)
+        }
+        BatchResponse::Batch(list) => {
+            let rendered: Vec<_> = list.into_iter().map(render).collect();
+            let failed = rendered.iter().all(|(_, f)| *f);
+            (
+                serde_json::Value::Array(rendered.into_iter().map(|(b, _)| b).collect()),
+                failed,
+            )
+        }
+    };
+    // Under application/graphql-response+json a request that never executed is a 4xx; legacy
+    // application/json clients always get 200 for a well-formed request.
+    let status = if request_failed && !legacy {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut out = (status, axum::Json(body)).into_response();
+    out.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(if legacy {
+            "application/json"
+        } else {
+            GRAPHQL_RESPONSE
+        }),
+    );
+    out
+}
+
+/// One response as JSON, and whether it is a request error (nothing executed).
+fn render(mut response: async_graphql::Response) -> (serde_json::Value, bool) {
+    for error in &mut response.errors {
+        assign_code(error);
+    }
+    let executed = !(response.data == async_graphql::Value::Null
+        && !response.errors.is_empty()
+        && response.errors.iter().all(|e| e.path.is_empty()));
+    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
+    if !executed && let Some(object) = body.as_object_mut() {
+        // A request error has no data entry at all (GraphQL-over-HTTP).
+        object.remove("data");
+    }
+    (body, !executed)
+}
+
+/// Errors raised by async-graphql itself (parse, validation, limits) carry no code.
+fn assign_code(error: &mut ServerError) {
+    let has_code = error
+        .extensions
+        .as_ref()
+        .is_some_and(|e| e.get("code").is_some());
+    if has_code {
+        return;
+    }
+    let code = if error.message.contains("too complex")
+        || error.message.contains("nested too deep")
+        || error.message.contains("recursion")
+    {
+        ErrorCode::QueryTooComplex
+    } else if error.path.is_empty() {
+        ErrorCode::BadUserInput
+    } else {
+        // A resolver failed without saying how: say nothing more than that.
+        tracing::error!(message = %error.message, "uncoded resolver error");
+        error.message = "internal error".into();
+        ErrorCode::Internal
+    };
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", code.as_str());
+}

@@ -1,0 +1,17 @@
+//! `portico`, the server binary's crate: configuration, the command line, the axum router and
+//! its layers (request ids, tracing, limits), portal resolution from the `Host` header, the
+//! GraphQL-over-HTTP endpoint, health checks and the demo pages.
+//!
+//! It wires the other crates together and owns no domain logic: data goes through
+//! `portico-store`, GraphQL through `portico-resolvers`.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+mod demo;
+pub mod graphql;
+pub mod portal;
+pub mod telemetry;
+
+pub use app::{Application, DataState, router};
+pub use config::Config;
