@@ -71,7 +71,7 @@ pub fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("portico: {e:#}");
+            eprintln!("portico: {e}");
             ExitCode::FAILURE
         }
     }

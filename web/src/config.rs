@@ -69,7 +69,7 @@ impl Default for Config {
             request_timeout_seconds: 30,
             log: LogConfig {
                 format: LogFormat::Text,
-                filter: "info".into(),
+                filter: "info,sqlx=warn".into(),
             },
             database: DatabaseConfig {
                 max_connections: 8,

@@ -42,24 +42,24 @@ ALTER TABLE tenants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE tenants FORCE ROW LEVEL SECURITY;
 CREATE POLICY directory_read ON tenants FOR SELECT USING (true);
 CREATE POLICY tenant_write ON tenants FOR UPDATE
-    USING (id = ANY ((SELECT portico_scope())))
-    WITH CHECK (id = ANY ((SELECT portico_scope())));
+    USING (id = ANY ((SELECT portico_scope())::text[]))
+    WITH CHECK (id = ANY ((SELECT portico_scope())::text[]));
 CREATE POLICY tenant_insert ON tenants FOR INSERT
-    WITH CHECK (parent_id = ANY ((SELECT portico_scope())));
+    WITH CHECK (parent_id = ANY ((SELECT portico_scope())::text[]));
 
 ALTER TABLE domains ENABLE ROW LEVEL SECURITY;
 ALTER TABLE domains FORCE ROW LEVEL SECURITY;
 CREATE POLICY directory_read ON domains FOR SELECT USING (true);
 CREATE POLICY tenant_write ON domains FOR ALL
-    USING (tenant_id = ANY ((SELECT portico_scope())))
-    WITH CHECK (tenant_id = ANY ((SELECT portico_scope())));
+    USING (tenant_id = ANY ((SELECT portico_scope())::text[]))
+    WITH CHECK (tenant_id = ANY ((SELECT portico_scope())::text[]));
 
 ALTER TABLE identity_providers ENABLE ROW LEVEL SECURITY;
 ALTER TABLE identity_providers FORCE ROW LEVEL SECURITY;
 CREATE POLICY directory_read ON identity_providers FOR SELECT USING (true);
 CREATE POLICY tenant_write ON identity_providers FOR ALL
-    USING (tenant_id = ANY ((SELECT portico_scope())))
-    WITH CHECK (tenant_id = ANY ((SELECT portico_scope())));
+    USING (tenant_id = ANY ((SELECT portico_scope())::text[]))
+    WITH CHECK (tenant_id = ANY ((SELECT portico_scope())::text[]));
 
 -- The master catalog is the platform's and shared with every reseller that may list from it;
 -- it is readable under any scope, writable only by the platform.
@@ -68,8 +68,8 @@ ALTER TABLE master_products FORCE ROW LEVEL SECURITY;
 CREATE POLICY catalog_read ON master_products FOR SELECT
     USING ((SELECT portico_scope()) IS NOT NULL);
 CREATE POLICY tenant_write ON master_products FOR ALL
-    USING (tenant_id = ANY ((SELECT portico_scope())))
-    WITH CHECK (tenant_id = ANY ((SELECT portico_scope())));
+    USING (tenant_id = ANY ((SELECT portico_scope())::text[]))
+    WITH CHECK (tenant_id = ANY ((SELECT portico_scope())::text[]));
 
 -- Plain tenant tables: the owner must be in scope.
 DO $$
@@ -81,8 +81,8 @@ BEGIN
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
         EXECUTE format('CREATE POLICY tenant_fence ON %I FOR ALL
-            USING (tenant_id = ANY ((SELECT portico_scope())))
-            WITH CHECK (tenant_id = ANY ((SELECT portico_scope())))', t);
+            USING (tenant_id = ANY ((SELECT portico_scope())::text[]))
+            WITH CHECK (tenant_id = ANY ((SELECT portico_scope())::text[]))', t);
     END LOOP;
 END
 $$;
@@ -97,10 +97,10 @@ BEGIN
         EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
         EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
         EXECUTE format('CREATE POLICY tenant_fence ON %I FOR ALL
-            USING (tenant_id = ANY ((SELECT portico_scope()))
-                   AND customer_id = ANY ((SELECT portico_scope())))
-            WITH CHECK (tenant_id = ANY ((SELECT portico_scope()))
-                   AND customer_id = ANY ((SELECT portico_scope())))', t);
+            USING (tenant_id = ANY ((SELECT portico_scope())::text[])
+                   AND customer_id = ANY ((SELECT portico_scope())::text[]))
+            WITH CHECK (tenant_id = ANY ((SELECT portico_scope())::text[])
+                   AND customer_id = ANY ((SELECT portico_scope())::text[]))', t);
     END LOOP;
 END
 $$;
@@ -109,5 +109,5 @@ $$;
 ALTER TABLE delegations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE delegations FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_fence ON delegations FOR ALL
-    USING (tenant_id = ANY ((SELECT portico_scope())) OR reseller_id = ANY ((SELECT portico_scope())))
-    WITH CHECK (tenant_id = ANY ((SELECT portico_scope())) OR reseller_id = ANY ((SELECT portico_scope())));
+    USING (tenant_id = ANY ((SELECT portico_scope())::text[]) OR reseller_id = ANY ((SELECT portico_scope())::text[]))
+    WITH CHECK (tenant_id = ANY ((SELECT portico_scope())::text[]) OR reseller_id = ANY ((SELECT portico_scope())::text[]));
