@@ -55,7 +55,7 @@ pub(crate) enum Pools {
     /// `app` connections run as the runtime role; `owner` (migrations, seed) connects as given.
     Postgres {
         app: PgPool,
-        owner: PgConnectOptions,
+        owner: Box<PgConnectOptions>,
     },
 }
 
@@ -113,7 +113,10 @@ impl Store {
                 })
                 // Lazy: the runtime role may not exist before the first migration.
                 .connect_lazy_with(owner.clone());
-            Pools::Postgres { app, owner }
+            Pools::Postgres {
+                app,
+                owner: Box::new(owner),
+            }
         } else {
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
         };
@@ -138,7 +141,7 @@ impl Store {
         match self.pools() {
             Pools::Sqlite { write, .. } => SQLITE_MIGRATOR.run(write).await?,
             Pools::Postgres { owner, .. } => {
-                let mut conn = sqlx::PgConnection::connect_with(owner).await?;
+                let mut conn = sqlx::PgConnection::connect_with(owner.as_ref()).await?;
                 POSTGRES_MIGRATOR.run(&mut conn).await?;
                 conn.close().await?;
             }

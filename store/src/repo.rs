@@ -85,6 +85,17 @@ impl TryFrom<TenantRow> for Tenant {
 }
 
 #[derive(sqlx::FromRow)]
+struct IdpRow {
+    id: String,
+    tenant_id: String,
+    issuer_url: String,
+    client_id: String,
+    client_secret_ref: Option<String>,
+    audience: String,
+    algorithms: String,
+}
+
+#[derive(sqlx::FromRow)]
 struct UserRow {
     id: String,
     tenant_id: String,
@@ -344,31 +355,23 @@ impl Store {
     ) -> Result<Vec<IdentityProvider>, StoreError> {
         let mut out = Vec::new();
         for tenant in tenant_ids {
-            let rows: Vec<(
-                String,
-                String,
-                String,
-                String,
-                Option<String>,
-                String,
-                String,
-            )> = scoped!(self, &TenantScope::none(), read, |conn, _d| {
+            let rows: Vec<IdpRow> = scoped!(self, &TenantScope::none(), read, |conn, _d| {
                 sqlx::query_as(
-                        "SELECT id, tenant_id, issuer_url, client_id, client_secret_ref, audience, \
-                         algorithms FROM identity_providers WHERE tenant_id = $1 ORDER BY issuer_url",
-                    )
-                    .bind(*tenant)
-                    .fetch_all(&mut *conn)
-                    .await?
+                    "SELECT id, tenant_id, issuer_url, client_id, client_secret_ref, audience, \
+                     algorithms FROM identity_providers WHERE tenant_id = $1 ORDER BY issuer_url",
+                )
+                .bind(*tenant)
+                .fetch_all(&mut *conn)
+                .await?
             });
             out.extend(rows.into_iter().map(|r| IdentityProvider {
-                id: r.0,
-                tenant_id: r.1,
-                issuer_url: r.2,
-                client_id: r.3,
-                client_secret_ref: r.4,
-                audience: r.5,
-                algorithms: r.6.split(',').map(str::to_owned).collect(),
+                id: r.id,
+                tenant_id: r.tenant_id,
+                issuer_url: r.issuer_url,
+                client_id: r.client_id,
+                client_secret_ref: r.client_secret_ref,
+                audience: r.audience,
+                algorithms: r.algorithms.split(',').map(str::to_owned).collect(),
             }));
         }
         Ok(out)

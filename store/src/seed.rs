@@ -263,6 +263,10 @@ impl Seed {
         );
     }
 
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one price list row, named at the call site"
+    )]
     fn price_list(
         &mut self,
         reseller: &str,
@@ -1251,7 +1255,7 @@ impl Store {
             }
             Pools::Postgres { owner, .. } => {
                 use sqlx::Connection;
-                let mut conn = sqlx::PgConnection::connect_with(owner).await?;
+                let mut conn = sqlx::PgConnection::connect_with(owner.as_ref()).await?;
                 let mut tx = conn.begin().await?;
                 // Two seeders racing on one database: the second waits, then finds the marker.
                 sqlx::query("SELECT pg_advisory_xact_lock(7243001)")

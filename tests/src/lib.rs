@@ -19,7 +19,9 @@ pub fn postgres_server_url() -> Option<String> {
         .ok()
         .filter(|u| u.starts_with("postgres"));
     if url.is_none() && std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("CI=true but neither PORTICO_TEST_DATABASE_URL nor DATABASE_URL names a PostgreSQL server");
+        panic!(
+            "CI=true but neither PORTICO_TEST_DATABASE_URL nor DATABASE_URL names a PostgreSQL server"
+        );
     }
     url
 }
@@ -36,14 +38,20 @@ impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = format!("sqlite:{}", dir.path().join("portico.db").display());
-        TestDb { url, name: "sqlite".into(), dir }
+        TestDb {
+            url,
+            name: "sqlite".into(),
+            dir,
+        }
     }
 
     /// A new database on the test server, or `None` when there is no server to use.
     pub async fn postgres() -> Option<TestDb> {
         let server = postgres_server_url()?;
         let name = format!("portico_test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = sqlx::PgConnection::connect(&server).await.expect("connect to the test PostgreSQL server");
+        let mut conn = sqlx::PgConnection::connect(&server)
+            .await
+            .expect("connect to the test PostgreSQL server");
         sqlx::query(&format!("CREATE DATABASE {name}"))
             .execute(&mut conn)
             .await
@@ -52,7 +60,11 @@ impl TestDb {
         let mut url = reqwest::Url::parse(&server).expect("PORTICO_TEST_DATABASE_URL is a URL");
         url.set_path(&name);
         let url = url.to_string();
-        Some(TestDb { url, name, dir: tempfile::tempdir().expect("temporary directory") })
+        Some(TestDb {
+            url,
+            name,
+            dir: tempfile::tempdir().expect("temporary directory"),
+        })
     }
 
     /// A connected, migrated store over this database.
@@ -137,7 +149,9 @@ impl TestApp {
             ..Config::default()
         };
         tweak(&mut config);
-        let app = Application::build(config).await.expect("the application builds");
+        let app = Application::build(config)
+            .await
+            .expect("the application builds");
         let port = app.port();
         let store = app.state().store.clone();
         tokio::spawn(app.run_until(std::future::pending()));
@@ -146,12 +160,19 @@ impl TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client");
-        TestApp { port, address: format!("http://127.0.0.1:{port}"), client, store, db }
+        TestApp {
+            port,
+            address: format!("http://127.0.0.1:{port}"),
+            client,
+            store,
+            db,
+        }
     }
 
     /// POSTs one operation to `/graphql` on the portal `host`.
     pub async fn graphql(&self, host: &str, query: &str) -> GraphqlResponse {
-        self.graphql_with(host, serde_json::json!({ "query": query })).await
+        self.graphql_with(host, serde_json::json!({ "query": query }))
+            .await
     }
 
     pub async fn graphql_with(&self, host: &str, body: Value) -> GraphqlResponse {
@@ -185,6 +206,10 @@ impl TestApp {
             .to_owned();
         let text = response.text().await.expect("body");
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        GraphqlResponse { status, content_type, body }
+        GraphqlResponse {
+            status,
+            content_type,
+            body,
+        }
     }
 }

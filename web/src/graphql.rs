@@ -33,21 +33,16 @@ pub fn request_error(status: StatusCode, code: ErrorCode, message: &str) -> Resp
     response
 }
 
-fn portal_of(state: &AppState, headers: &HeaderMap) -> Result<PortalContext, Response> {
-    match portal::resolve(&state.directory.current(), headers) {
-        Ok(tenant) => {
-            tracing::Span::current().record("tenant", tenant.slug.as_str());
-            Ok(PortalContext { tenant })
-        }
-        Err(err) => {
-            tracing::info!(error = %err, "request for no portal");
-            Err(request_error(
-                StatusCode::NOT_FOUND,
-                ErrorCode::NotFound,
-                &err.to_string(),
-            ))
-        }
-    }
+/// The request's portal, recorded in its span.
+fn portal_of(state: &AppState, headers: &HeaderMap) -> Result<PortalContext, portal::PortalError> {
+    let tenant = portal::resolve(&state.directory.current(), headers)?;
+    tracing::Span::current().record("tenant", tenant.slug.as_str());
+    Ok(PortalContext { tenant })
+}
+
+fn no_portal(err: &portal::PortalError) -> Response {
+    tracing::info!(error = %err, "request for no portal");
+    request_error(StatusCode::NOT_FOUND, ErrorCode::NotFound, &err.to_string())
 }
 
 pub async fn post(
@@ -57,7 +52,7 @@ pub async fn post(
 ) -> Response {
     let portal = match portal_of(&state, &headers) {
         Ok(p) => p,
-        Err(response) => return response,
+        Err(err) => return no_portal(&err),
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -130,7 +125,7 @@ pub async fn get(
 ) -> Response {
     let portal = match portal_of(&state, &headers) {
         Ok(p) => p,
-        Err(response) => return response,
+        Err(err) => return no_portal(&err),
     };
     let Some(query) = params.get("query") else {
         return request_error(

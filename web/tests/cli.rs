@@ -1,0 +1,194 @@
+//! The `portico` binary as a newcomer uses it.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_portico");
+
+fn portico(args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env_remove("PORTICO_DATABASE_URL")
+        .output()
+        .expect("run portico");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+/// A running server, killed if the test ends without stopping it.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `serve`, returns the server, its port and what it printed up to "listening on".
+fn serve(args: &[&str]) -> (Server, u16, String) {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(args)
+        .env("PORTICO_LOG__FILTER", "warn")
+        .env_remove("PORTICO_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn portico serve");
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+    let child = Server(child);
+    let mut banner = String::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let mut line = String::new();
+        assert!(
+            reader.read_line(&mut line).expect("read stdout") > 0,
+            "portico exited early: {banner}"
+        );
+        banner.push_str(&line);
+        if let Some(rest) = line.trim().strip_prefix("portico: listening on http://") {
+            let port = rest.rsplit(':').next().unwrap().parse().expect("a port");
+            // Keep draining stdout so the server never blocks on a full pipe.
+            std::thread::spawn(move || reader.lines().for_each(drop));
+            return (child, port, banner);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no 'listening on' line: {banner}"
+        );
+    }
+}
+
+/// Sends SIGTERM and reports whether the server exited cleanly.
+fn stop(server: &mut Server) -> bool {
+    let status = Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    server.0.wait().expect("wait").success()
+}
+
+async fn tenant_slug(port: u16, host: &str) -> String {
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/graphql"))
+        .header("host", host)
+        .json(&serde_json::json!({ "query": "{ tenant { slug } }" }))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    body["data"]["tenant"]["slug"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn serve_demo_works_on_an_empty_dir_and_a_second_start_reuses_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("fresh");
+    let data = data.to_str().unwrap();
+    let args = ["--demo", "--listen", "127.0.0.1:0", "--data-dir", data];
+    let (mut first, port, banner) = serve(&args);
+    assert!(banner.contains("seeded the demo dataset"), "{banner}");
+    for slug in ["northwind", "contoso", "platform"] {
+        assert_eq!(tenant_slug(port, &format!("{slug}.localhost")).await, slug);
+    }
+    assert!(stop(&mut first), "SIGTERM ends the server cleanly");
+
+    let (mut second, port, banner) = serve(&args);
+    assert!(banner.contains("reusing the demo dataset"), "{banner}");
+    assert_eq!(tenant_slug(port, "contoso.localhost").await, "contoso");
+    assert!(stop(&mut second));
+}
+
+#[test]
+fn schema_prints_the_committed_sdl() {
+    let (ok, out) = portico(&["schema"]);
+    assert!(ok);
+    let committed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../schema/portico.graphql"
+    ))
+    .unwrap();
+    assert_eq!(out, committed);
+}
+
+#[test]
+fn a_bad_setting_stops_start_up_naming_the_key() {
+    let out = Command::new(BIN)
+        .args(["serve", "--demo"])
+        .env("PORTICO_GRAPHQL__MAX_COMPLEXITY", "lots")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("graphql.max_complexity"), "{err}");
+}
+
+#[test]
+fn help_explains_the_commands() {
+    let (ok, out) = portico(&["--help"]);
+    assert!(ok);
+    for word in [
+        "serve",
+        "migrate",
+        "seed",
+        "schema",
+        "--database-url",
+        "--data-dir",
+    ] {
+        assert!(out.contains(word), "--help lacks {word}: {out}");
+    }
+}
+
+#[tokio::test]
+async fn migrate_and_seed_against_postgres_succeed_twice_in_a_row() {
+    let server = std::env::var("PORTICO_TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .ok();
+    let Some(server) = server.filter(|u| u.starts_with("postgres")) else {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "CI needs PORTICO_TEST_DATABASE_URL"
+        );
+        eprintln!("skipped: PORTICO_TEST_DATABASE_URL is not set");
+        return;
+    };
+    use sqlx::Connection;
+    let name = format!("portico_test_cli_{}", std::process::id());
+    let mut conn = sqlx::PgConnection::connect(&server).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let mut url = reqwest::Url::parse(&server).unwrap();
+    url.set_path(&name);
+    let url = url.to_string();
+    for round in 0..2 {
+        let (ok, out) = portico(&["migrate", "--database-url", &url]);
+        assert!(ok, "migrate, round {round}: {out}");
+        assert!(out.contains("migrations applied: 2 of 2"), "{out}");
+    }
+    let (ok, out) = portico(&["seed", "--demo", "--database-url", &url]);
+    assert!(ok && out.contains("demo dataset written"), "{out}");
+    let (ok, out) = portico(&["seed", "--demo", "--database-url", &url]);
+    assert!(ok && out.contains("already present"), "{out}");
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}
