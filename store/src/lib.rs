@@ -43,6 +43,17 @@ pub mod diagnostics {
         "outbox",
     ];
 
+    fn check_table(table: &str) -> Result<(), StoreError> {
+        if TENANT_TABLES.contains(&table) {
+            Ok(())
+        } else {
+            Err(StoreError::Invalid {
+                field: "table",
+                message: "is not a tenant table".into(),
+            })
+        }
+    }
+
     impl Store {
         /// Counts a table's rows WITHOUT any tenant predicate, inside a transaction of `scope`:
         /// on PostgreSQL the answer is what row-level security lets through.
@@ -51,12 +62,7 @@ pub mod diagnostics {
             scope: &TenantScope,
             table: &str,
         ) -> Result<i64, StoreError> {
-            if !TENANT_TABLES.contains(&table) {
-                return Err(StoreError::Invalid {
-                    field: "table",
-                    message: "is not a tenant table".into(),
-                });
-            }
+            check_table(table)?;
             let sql = format!("SELECT count(*) FROM {table}");
             scoped!(self, scope, read, |conn, _d| {
                 Ok(sqlx::query_scalar(&sql).fetch_one(&mut *conn).await?)
@@ -69,12 +75,7 @@ pub mod diagnostics {
             scope: &TenantScope,
             table: &str,
         ) -> Result<Vec<String>, StoreError> {
-            if !TENANT_TABLES.contains(&table) {
-                return Err(StoreError::Invalid {
-                    field: "table",
-                    message: "is not a tenant table".into(),
-                });
-            }
+            check_table(table)?;
             let sql = format!("SELECT DISTINCT tenant_id FROM {table} ORDER BY tenant_id");
             scoped!(self, scope, read, |conn, _d| {
                 Ok(sqlx::query_scalar(&sql).fetch_all(&mut *conn).await?)

@@ -503,13 +503,14 @@ impl Store {
                 .bind(scope.json())
                 .fetch_all(&mut *conn)
                 .await?;
+            let mut by_listing: std::collections::HashMap<String, Vec<Region>> =
+                std::collections::HashMap::new();
+            for (listing, region) in regions {
+                by_listing.entry(listing).or_default().push(region.parse()?);
+            }
             rows.into_iter()
                 .map(|r| {
-                    let listing_regions = regions
-                        .iter()
-                        .filter(|(id, _)| *id == r.id)
-                        .map(|(_, region)| region.parse())
-                        .collect::<Result<Vec<Region>, _>>()?;
+                    let listing_regions = by_listing.remove(&r.id).unwrap_or_default();
                     Ok(Listing {
                         cost: match (r.cost_amount, r.cost_currency) {
                             (Some(amount), Some(currency)) => Some(Money::new(amount, &currency)),

@@ -330,6 +330,7 @@ impl Seed {
 }
 
 /// A listing to seed: of a master product (`master` set) or the reseller's own.
+#[derive(Default)]
 struct NewListing<'a> {
     reseller: &'a str,
     key: &'a str,
@@ -1036,14 +1037,11 @@ pub fn demo_statements() -> Vec<Statement> {
             reseller: "northwind",
             key: &m.sku,
             master: Some(&m.id),
-            sku: None,
             name,
             description,
-            brand: None,
-            category: None,
             regions,
-            restricted_to: &[],
             cost: Some((m.base_price * 70 / 100, "EUR")),
+            ..NewListing::default()
         });
         if regions.contains(&"EU") {
             s.price("northwind", &nw_eu, &id, 1, list);
@@ -1061,15 +1059,14 @@ pub fn demo_statements() -> Vec<Statement> {
     let turbine = s.listing(NewListing {
         reseller: "northwind",
         key: "turbine",
-        master: None,
         sku: Some("NW-TURBINE"),
         name: Some("Northwind Exclusive Turbine"),
         description: Some("High-output air turbine, exclusive to Northwind dealers."),
         brand: Some("Northwind"),
         category: Some("Workshop/Compressors"),
         regions: &["EU", "NA"],
-        restricted_to: &[],
         cost: Some((70_000, "EUR")),
+        ..NewListing::default()
     });
     s.price("northwind", &nw_eu, &turbine, 1, 120_000);
     s.price("northwind", &nw_eu, &turbine, 10, 110_000);
@@ -1102,21 +1099,19 @@ pub fn demo_statements() -> Vec<Statement> {
     let compressor = s.listing(NewListing {
         reseller: "northwind",
         key: "eu-compressor",
-        master: None,
         sku: Some("NW-EU-COMP"),
         name: Some("Northwind EU-Only Compressor"),
         description: Some("Compressor certified for the EU market only."),
         brand: Some("Northwind"),
         category: Some("Workshop/Compressors"),
         regions: &["EU"],
-        restricted_to: &[],
         cost: Some((28_000, "EUR")),
+        ..NewListing::default()
     });
     s.price("northwind", &nw_eu, &compressor, 1, 45_000);
     let special = s.listing(NewListing {
         reseller: "northwind",
         key: "alpine-special",
-        master: None,
         sku: Some("NW-ALP-SE"),
         name: Some("Northwind Alpine Special Edition"),
         description: Some("Special edition assembled for Alpine Dealers."),
@@ -1125,6 +1120,7 @@ pub fn demo_statements() -> Vec<Statement> {
         regions: &["EU"],
         restricted_to: &["alpine-dealers"],
         cost: Some((18_000, "EUR")),
+        ..NewListing::default()
     });
     s.price("northwind", &nw_eu, &special, 1, 30_000);
 
@@ -1134,29 +1130,23 @@ pub fn demo_statements() -> Vec<Statement> {
             reseller: "contoso",
             key: &m.sku,
             master: Some(&m.id),
-            sku: None,
-            name: None,
-            description: None,
-            brand: None,
-            category: None,
             regions: &["EU"],
-            restricted_to: &[],
             cost: Some((m.base_price * 75 / 100, "EUR")),
+            ..NewListing::default()
         });
         s.price("contoso", &co_eu, &id, 1, m.base_price * 120 / 100);
     }
     let winch = s.listing(NewListing {
         reseller: "contoso",
         key: "harbor-winch",
-        master: None,
         sku: Some("CT-WINCH"),
         name: Some("Contoso Harbor Winch"),
         description: Some("Marine-grade hand winch for harbor work."),
         brand: Some("Contoso"),
         category: Some("Outdoor/Winches"),
         regions: &["EU"],
-        restricted_to: &[],
         cost: Some((50_000, "EUR")),
+        ..NewListing::default()
     });
     s.price("contoso", &co_eu, &winch, 1, 80_000);
 
