@@ -1217,8 +1217,7 @@ impl Store {
     /// Writes the demo dataset unless this database already has it. Runs as the owner on
     /// PostgreSQL, with the demo tenants as its scope.
     pub async fn seed_demo(&self) -> Result<SeedOutcome, StoreError> {
-        let statements = demo_statements();
-        let count = statements.len();
+        let count;
         let marker = "INSERT INTO portico_meta (key, value) VALUES ('demo_seed_version', $1)";
         let existing = "SELECT value FROM portico_meta WHERE key = 'demo_seed_version'";
         match self.pools() {
@@ -1230,6 +1229,9 @@ impl Store {
                 {
                     return Ok(SeedOutcome::AlreadySeeded { version });
                 }
+                // Built only when needed: a restart on seeded data skips it.
+                let statements = demo_statements();
+                count = statements.len();
                 for st in &statements {
                     let sql = st.sql();
                     bind_all!(sqlx::query(&sql), &st.values)
@@ -1257,6 +1259,9 @@ impl Store {
                 {
                     return Ok(SeedOutcome::AlreadySeeded { version });
                 }
+                // Built only when needed: a restart on seeded data skips it.
+                let statements = demo_statements();
+                count = statements.len();
                 let scope = crate::TenantScope::of(demo_tenant_ids());
                 crate::db::set_pg_scope(&mut tx, &scope).await?;
                 for st in &statements {
