@@ -353,18 +353,20 @@ impl Store {
         &self,
         tenant_ids: &[&str],
     ) -> Result<Vec<IdentityProvider>, StoreError> {
-        let mut out = Vec::new();
-        for tenant in tenant_ids {
-            let rows: Vec<IdpRow> = scoped!(self, &TenantScope::none(), read, |conn, _d| {
-                sqlx::query_as(
-                    "SELECT id, tenant_id, issuer_url, client_id, client_secret_ref, audience, \
-                     algorithms FROM identity_providers WHERE tenant_id = $1 ORDER BY issuer_url",
-                )
-                .bind(*tenant)
-                .fetch_all(&mut *conn)
-                .await?
-            });
-            out.extend(rows.into_iter().map(|r| IdentityProvider {
+        let ids = serde_json::to_string(tenant_ids).expect("strings serialize");
+        let mut rows: Vec<IdpRow> = scoped!(self, &TenantScope::none(), read, |conn, d| {
+            let sql = format!(
+                "SELECT id, tenant_id, issuer_url, client_id, client_secret_ref, audience, \
+                 algorithms FROM identity_providers WHERE {} ORDER BY issuer_url",
+                d.in_json("tenant_id", 1)
+            );
+            sqlx::query_as(&sql).bind(ids).fetch_all(&mut *conn).await?
+        });
+        // In the caller's order of preference: the tenant's own provider first.
+        rows.sort_by_key(|r| tenant_ids.iter().position(|t| *t == r.tenant_id));
+        Ok(rows
+            .into_iter()
+            .map(|r| IdentityProvider {
                 id: r.id,
                 tenant_id: r.tenant_id,
                 issuer_url: r.issuer_url,
@@ -372,9 +374,8 @@ impl Store {
                 client_secret_ref: r.client_secret_ref,
                 audience: r.audience,
                 algorithms: r.algorithms.split(',').map(str::to_owned).collect(),
-            }));
-        }
-        Ok(out)
+            })
+            .collect())
     }
 
     /// A user of a tenant in scope by OIDC identity.

@@ -187,10 +187,7 @@ fn respond(headers: &HeaderMap, response: BatchResponse) -> Response {
     let legacy =
         accept.contains(JSON) && !accept.contains(GRAPHQL_RESPONSE) && !accept.contains("*/*");
     let (body, request_failed) = match response {
-        BatchResponse::Single(r) => {
-            let (body, failed) = render(r);
-            (body, failed)
-        }
+        BatchResponse::Single(r) => render(r),
         BatchResponse::Batch(list) => {
             let rendered: Vec<_> = list.into_iter().map(render).collect();
             let failed = rendered.iter().all(|(_, f)| *f);
