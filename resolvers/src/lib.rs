@@ -12,12 +12,24 @@ use async_graphql::{Context, EmptyMutation, EmptySubscription, ErrorExtensions, 
 
 pub use error::{ApiError, ErrorCode};
 pub use ids::{decode_id, encode_id};
-pub use types::{Region, Tenant, TenantKind};
+pub use types::{Region, Tenant, TenantKind, User, Viewer};
 
 /// The portal a request came in through, resolved from its Host before the schema runs.
 #[derive(Debug, Clone)]
 pub struct PortalContext {
     pub tenant: portico_store::model::Tenant,
+}
+
+/// The authenticated caller of a request, put into the request's data by the server once the
+/// bearer token or session has been verified and the user read from the database. Absent when
+/// the request is anonymous.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: portico_store::model::User,
+    /// The user's own tenant (the portal's tenant or one below it).
+    pub tenant: portico_store::model::Tenant,
+    pub roles: Vec<portico_store::model::Role>,
+    pub regions: Vec<portico_store::model::Region>,
 }
 
 /// The limits that are always on, whatever the configuration says about the rest.
@@ -69,5 +81,10 @@ impl Query {
             .data::<PortalContext>()
             .map_err(|_| ApiError::Internal.extend())?;
         Ok(Tenant::from(&portal.tenant))
+    }
+
+    /// The signed-in caller; `null` when anonymous.
+    async fn viewer(&self, ctx: &Context<'_>) -> Option<Viewer> {
+        ctx.data_opt::<Caller>().map(Viewer::from)
     }
 }

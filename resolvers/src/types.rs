@@ -56,3 +56,44 @@ impl From<&model::Tenant> for Tenant {
         }
     }
 }
+
+/// A person who signs in to a portal.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct User {
+    pub id: ID,
+    pub email: String,
+    pub name: String,
+}
+
+impl From<&model::User> for User {
+    fn from(u: &model::User) -> Self {
+        User {
+            id: encode_id("User", &u.id),
+            email: u.email.clone(),
+            name: u.display_name.clone(),
+        }
+    }
+}
+
+/// The signed-in caller: who they are, their own tenant, and what Portico's database (never the
+/// token) says they may do.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Viewer {
+    pub user: User,
+    pub tenant: Tenant,
+    /// Role names, e.g. `buyer`, `sales_rep`.
+    pub roles: Vec<String>,
+    /// The regions the roles reach.
+    pub regions: Vec<Region>,
+}
+
+impl From<&crate::Caller> for Viewer {
+    fn from(c: &crate::Caller) -> Self {
+        Viewer {
+            user: User::from(&c.user),
+            tenant: Tenant::from(&c.tenant),
+            roles: c.roles.iter().map(|r| r.as_str().to_owned()).collect(),
+            regions: c.regions.iter().copied().map(Region::from).collect(),
+        }
+    }
+}

@@ -8,16 +8,20 @@
 
 mod db;
 mod error;
+mod identity;
 pub mod model;
 mod repo;
 mod scope;
 pub mod seed;
+mod sessions;
 
 pub use db::{Backend, Readiness, Store, StoreOptions, redact_url};
 pub use error::StoreError;
+pub use identity::{ALLOWED_ALGORITHMS, NewIdentityProvider};
 pub use repo::{AUDIT_GENESIS, ChainReport, Directory, audit_hash};
 pub use scope::TenantScope;
 pub use seed::SeedOutcome;
+pub use sessions::SessionStore;
 
 pub mod diagnostics {
     //! Probes for the fence tests: they show what the database itself enforces, below the

@@ -1,7 +1,7 @@
 //! Repositories: every call takes the `TenantScope` of its unit of work and puts it into its SQL
 //! (and, on PostgreSQL, into row-level security through `scoped!`).
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use crate::db::scoped;
@@ -96,7 +96,7 @@ struct IdpRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct UserRow {
+pub(crate) struct UserRow {
     id: String,
     tenant_id: String,
     issuer: String,
@@ -176,7 +176,7 @@ const LISTING_SELECT: &str = "SELECT l.id, l.tenant_id, l.master_product_id, \
      l.status, l.visibility, l.cost_amount, l.cost_currency, l.version \
      FROM listings l LEFT JOIN master_products m ON m.id = l.master_product_id";
 
-const AUDIT_COLUMNS: &str = "tenant_id, seq, actor, actor_tenant, action, target, before_state, \
+pub(crate) const AUDIT_COLUMNS: &str = "tenant_id, seq, actor, actor_tenant, action, target, before_state, \
      after_state, reason, at, prev_hash, hash";
 
 #[derive(sqlx::FromRow)]
@@ -248,7 +248,7 @@ pub struct ChainReport {
 macro_rules! append_audit {
     ($conn:ident, $d:ident, $tenant:expr, $entry:expr) => {{
         let tenant: &str = $tenant;
-        let entry: &NewAuditEntry = $entry;
+        let entry: &crate::model::NewAuditEntry = $entry;
         if $d == crate::db::Dialect::Postgres {
             // Serializes appenders of one tenant so the chain never forks.
             sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
@@ -264,9 +264,9 @@ macro_rules! append_audit {
         .await?;
         let (seq, prev_hash) = match last {
             Some((seq, hash)) => (seq + 1, hash),
-            None => (1, AUDIT_GENESIS.to_owned()),
+            None => (1, crate::repo::AUDIT_GENESIS.to_owned()),
         };
-        let mut row = AuditEntry {
+        let mut row = crate::model::AuditEntry {
             tenant_id: tenant.to_owned(),
             seq,
             actor: entry.actor.clone(),
@@ -277,13 +277,14 @@ macro_rules! append_audit {
             after_state: entry.after_state.clone(),
             reason: entry.reason.clone(),
             // Microseconds: what PostgreSQL keeps, so the hash survives the round trip.
-            at: Utc::now().trunc_subsecs(6),
+            at: chrono::SubsecRound::trunc_subsecs(Utc::now(), 6),
             prev_hash,
             hash: String::new(),
         };
-        row.hash = audit_hash(&row);
+        row.hash = crate::repo::audit_hash(&row);
         sqlx::query(&format!(
-            "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+            "INSERT INTO audit_log ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            crate::repo::AUDIT_COLUMNS
         ))
         .bind(&row.tenant_id)
         .bind(row.seq)
@@ -299,7 +300,7 @@ macro_rules! append_audit {
         .bind(&row.hash)
         .execute(&mut *$conn)
         .await
-        .map_err(StoreError::from_db)?;
+        .map_err(crate::StoreError::from_db)?;
         row
     }};
 }
@@ -319,6 +320,7 @@ macro_rules! enqueue_outbox {
         .map_err(StoreError::from_db)?;
     }};
 }
+pub(crate) use {append_audit, enqueue_outbox};
 
 impl Store {
     /// Every tenant (soft-deleted ones included, flagged) and every portal host. The directory

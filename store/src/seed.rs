@@ -790,7 +790,7 @@ pub fn demo_statements() -> Vec<Statement> {
             "portico-demo".into(),
             Value::Text(None),
             "portico".into(),
-            "RS256".into(),
+            "ES256".into(),
             s.epoch.into(),
         ],
     );

@@ -9,7 +9,11 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{Request, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
+
+use crate::auth::browser;
 use portico_resolvers::{PorticoSchema, SchemaOptions};
 use portico_store::{SeedOutcome, Store, StoreOptions};
 use serde_json::json;
@@ -18,8 +22,10 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::auth::Auth;
 use crate::config::Config;
 use crate::demo;
+use crate::demo_issuer::{self, DemoIssuer};
 use crate::portal::SharedDirectory;
 
 /// What every handler can reach.
@@ -29,6 +35,9 @@ pub struct AppState {
     pub store: Store,
     pub directory: SharedDirectory,
     pub schema: PorticoSchema,
+    pub auth: Arc<Auth>,
+    /// Only in demo mode.
+    pub demo_issuer: Option<Arc<DemoIssuer>>,
 }
 
 /// The routes and layers; no listener, so tests can also drive it in-process.
@@ -39,15 +48,35 @@ pub fn router(state: AppState) -> Router {
             "/graphql",
             get(crate::graphql::get).post(crate::graphql::post),
         )
+        .route("/auth/login", get(browser::login))
+        .route("/auth/callback", get(browser::callback))
+        .route(
+            "/auth/logout",
+            get(browser::logout_page).post(browser::logout),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
     if state.config.demo {
         app = app.route("/", get(demo::index));
     }
+    if state.demo_issuer.is_some() {
+        app = app
+            .route(
+                "/demo-issuer/.well-known/openid-configuration",
+                get(demo_issuer::discovery),
+            )
+            .route("/demo-issuer/jwks", get(demo_issuer::jwks))
+            .route(
+                "/demo-issuer/authorize",
+                get(demo_issuer::authorize_page).post(demo_issuer::authorize_submit),
+            )
+            .route("/demo-issuer/token", post(demo_issuer::token));
+    }
     if state.config.introspection() {
         app = app.route("/graphiql", get(graphiql));
     }
-    app.fallback(not_found)
+    let app = app
+        .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.graphql.max_body_bytes))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(TimeoutLayer::with_status_code(
@@ -81,10 +110,39 @@ pub fn router(state: AppState) -> Router {
                         );
                     },
                 ),
-        )
+        );
+    // Outside the request span: tower-sessions opens a span of its own ("call"), and handlers
+    // must see the request span as the current one to record `tenant` and `user` in it.
+    with_sessions(app, &state)
         // Outermost: the id exists before the span that records it.
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// Server-side sessions on the same database; the cookie is `HttpOnly`, `SameSite=Lax`, and
+/// `Secure` outside demo mode; a session ends after the idle time without requests.
+fn with_sessions(app: Router<AppState>, state: &AppState) -> Router<AppState> {
+    fn layer<S: SessionStore + Clone>(
+        app: Router<AppState>,
+        store: S,
+        config: &Config,
+    ) -> Router<AppState> {
+        let idle = tower_sessions::cookie::time::Duration::minutes(
+            config.auth.session_idle_minutes as i64,
+        );
+        app.layer(
+            SessionManagerLayer::new(store)
+                .with_name("portico_session")
+                .with_http_only(true)
+                .with_same_site(SameSite::Lax)
+                .with_secure(config.secure_cookies())
+                .with_expiry(Expiry::OnInactivity(idle)),
+        )
+    }
+    match state.store.session_store() {
+        portico_store::SessionStore::Sqlite(s) => layer(app, s, &state.config),
+        portico_store::SessionStore::Postgres(s) => layer(app, s, &state.config),
+    }
 }
 
 async fn healthz() -> impl IntoResponse {
@@ -174,11 +232,33 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|e| anyhow::anyhow!("listen: cannot bind {}: {e}", config.listen))?;
+        // The demo issuer never runs outside demo mode.
+        let demo_issuer = config.demo.then(|| {
+            let issuer = DemoIssuer::new(&config.data_dir);
+            let mut own = listener.local_addr().unwrap_or(config.listen);
+            if own.ip().is_unspecified() {
+                own.set_ip(if own.is_ipv4() {
+                    std::net::Ipv4Addr::LOCALHOST.into()
+                } else {
+                    std::net::Ipv6Addr::LOCALHOST.into()
+                });
+            }
+            issuer.set_self_url(format!("http://{own}"));
+            issuer
+        });
+        if let Some(issuer) = &demo_issuer {
+            // Creates the signing key on the first start, so `portico token` and the server
+            // agree from the beginning.
+            issuer.keys.jwks()?;
+        }
+        let auth = Arc::new(Auth::new(&config, demo_issuer.clone())?);
         let state = AppState {
             config: Arc::new(config),
             store,
             directory,
             schema,
+            auth,
+            demo_issuer,
         };
         Ok(Application {
             router: router(state.clone()),
@@ -211,12 +291,31 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let store = self.state.store.clone();
-        axum::serve(self.listener, self.router)
+        let sweeper = tokio::spawn(sweep_expired_sessions(store.clone()));
+        let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
-            .await?;
+            .await;
+        sweeper.abort();
+        served?;
         store.close().await;
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Deletes expired session rows now and then; an expired session is refused on read anyway.
+async fn sweep_expired_sessions(store: Store) {
+    use tower_sessions::ExpiredDeletion;
+    let mut every = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        let result = match store.session_store() {
+            portico_store::SessionStore::Sqlite(s) => s.delete_expired().await,
+            portico_store::SessionStore::Postgres(s) => s.delete_expired().await,
+        };
+        if let Err(err) = result {
+            tracing::warn!(error = %err, "could not delete expired sessions");
+        }
     }
 }
 

@@ -50,6 +50,19 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL), as committed in schema/portico.graphql.
     Schema,
+    /// Print a bearer token for a demo user, signed with the demo issuer's key (no server
+    /// needed): curl -H "Authorization: Bearer $(portico token --user buyer@alpine.test)" …
+    Token {
+        /// The demo user's email, e.g. buyer@alpine.test.
+        #[arg(long, value_name = "EMAIL")]
+        user: String,
+        /// Lifetime in minutes.
+        #[arg(long, value_name = "MINUTES", default_value_t = 60)]
+        ttl: u64,
+        /// Start a new signing key first (the previous one stays published).
+        #[arg(long)]
+        rotate_key: bool,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -113,8 +126,59 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Token {
+            user,
+            ttl,
+            rotate_key,
+        } => {
+            let token = demo_token(&config, &user, ttl, rotate_key).await?;
+            println!("{token}");
+            Ok(())
+        }
         Command::Schema => unreachable!("handled before the runtime starts"),
     }
+}
+
+/// A demo user's bearer token, as the demo issuer would issue it.
+async fn demo_token(
+    config: &Config,
+    email: &str,
+    ttl_minutes: u64,
+    rotate_key: bool,
+) -> anyhow::Result<String> {
+    use portico_store::seed::DEMO_ISSUER;
+    if ttl_minutes == 0 || ttl_minutes > 24 * 60 {
+        anyhow::bail!("--ttl: must be 1 to 1440 minutes");
+    }
+    if config.database_url.is_none() && !config.data_dir.join("portico.db").exists() {
+        anyhow::bail!(
+            "no demo data in {}: run `portico serve --demo` (or `portico seed --demo`) first",
+            config.data_dir.display()
+        );
+    }
+    let store = crate::app::connect(config).await?;
+    let directory = store.load_directory().await?;
+    let all = portico_store::TenantScope::of(directory.tenants.iter().map(|t| t.id.clone()));
+    let user = store
+        .user_by_email(&all, email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("--user: no user {email:?} in this database"))?;
+    store.close().await;
+    if user.issuer != DEMO_ISSUER {
+        anyhow::bail!(
+            "--user: {email} signs in with {}, not the demo issuer; get a token there",
+            user.issuer
+        );
+    }
+    if user.deactivated_at.is_some() {
+        anyhow::bail!("--user: {email} is deactivated");
+    }
+    let keys = crate::demo_issuer::DemoKeys::in_data_dir(&config.data_dir);
+    if rotate_key {
+        let kid = keys.rotate()?;
+        eprintln!("portico: new demo signing key {kid}");
+    }
+    Ok(keys.access_token(&user, std::time::Duration::from_secs(ttl_minutes * 60))?)
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
@@ -144,6 +208,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
             println!("  http://{}:{port}/graphiql", domain.host);
         }
         println!("portico: demo users and examples at http://localhost:{port}/");
+        println!(
+            "portico: sign in at http://northwind.localhost:{port}/auth/login (pick a demo user)"
+        );
+        println!(
+            "portico: a token for curl: portico token --user buyer@alpine.test --data-dir {}",
+            config.data_dir.display()
+        );
     }
     tracing::info!(port, demo = config.demo, "serving");
     app.run_until_stopped().await?;

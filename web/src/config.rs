@@ -25,6 +25,23 @@ pub struct Config {
     pub log: LogConfig,
     pub database: DatabaseConfig,
     pub graphql: GraphqlConfig,
+    pub auth: AuthConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthConfig {
+    /// A signed-in browser session ends after this many minutes without a request...
+    pub session_idle_minutes: u64,
+    /// ...and after this many minutes in any case.
+    pub session_absolute_minutes: u64,
+    /// `Secure` session cookies and `https` callback URLs; default: on outside demo mode.
+    pub secure_cookies: Option<bool>,
+    /// Clock skew tolerated on `exp` and `nbf`.
+    pub leeway_seconds: u64,
+    /// A token with an unknown key id refetches the issuer's JWKS at most this often.
+    pub jwks_refetch_seconds: u64,
+    /// How long a fetched JWKS or discovery document is trusted without an unknown key id.
+    pub jwks_ttl_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +98,14 @@ impl Default for Config {
                 max_batch: 10,
                 max_body_bytes: 64 * 1024,
                 introspection: None,
+            },
+            auth: AuthConfig {
+                session_idle_minutes: 30,
+                session_absolute_minutes: 12 * 60,
+                secure_cookies: None,
+                leeway_seconds: 30,
+                jwks_refetch_seconds: 5,
+                jwks_ttl_seconds: 3600,
             },
         }
     }
@@ -159,6 +184,18 @@ impl Config {
         if self.request_timeout_seconds == 0 {
             return bad("request_timeout_seconds", "must be at least 1");
         }
+        if self.auth.session_idle_minutes == 0 {
+            return bad("auth.session_idle_minutes", "must be at least 1");
+        }
+        if self.auth.session_absolute_minutes < self.auth.session_idle_minutes {
+            return bad(
+                "auth.session_absolute_minutes",
+                "must be at least auth.session_idle_minutes",
+            );
+        }
+        if self.auth.leeway_seconds > 300 {
+            return bad("auth.leeway_seconds", "must be at most 300");
+        }
         if let Some(url) = &self.database_url
             && !(url.starts_with("sqlite:")
                 || url.starts_with("postgres:")
@@ -175,6 +212,11 @@ impl Config {
             Some(url) => url.clone(),
             None => format!("sqlite:{}", self.data_dir.join("portico.db").display()),
         }
+    }
+
+    /// Cookies marked `Secure`, callback URLs on `https`.
+    pub fn secure_cookies(&self) -> bool {
+        self.auth.secure_cookies.unwrap_or(!self.demo)
     }
 
     pub fn introspection(&self) -> bool {
@@ -205,10 +247,6 @@ fn describe(err: &figment::Error) -> String {
 }
 
 #[cfg(test)]
-#[expect(
-    clippy::result_large_err,
-    reason = "figment::Jail's closures return figment::Error"
-)]
 mod tests {
     use super::*;
 

@@ -11,11 +11,12 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use portico_resolvers::{ErrorCode, PortalContext};
+use portico_resolvers::{Caller, ErrorCode, PortalContext};
 use serde_json::json;
+use tower_sessions::Session;
 
 use crate::app::AppState;
-use crate::portal;
+use crate::{auth, portal};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
@@ -45,14 +46,35 @@ fn no_portal(err: &portal::PortalError) -> Response {
     request_error(StatusCode::NOT_FOUND, ErrorCode::NotFound, &err.to_string())
 }
 
+/// The request's caller, recorded in its span.
+async fn caller_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    session: &Session,
+    portal: &PortalContext,
+    writes: bool,
+) -> Result<Option<Caller>, Response> {
+    let caller = auth::authenticate(state, headers, session, &portal.tenant, writes).await?;
+    if let Some(caller) = &caller {
+        tracing::Span::current().record("user", caller.user.id.as_str());
+    }
+    Ok(caller)
+}
+
 pub async fn post(
     State(state): State<AppState>,
     headers: HeaderMap,
+    session: Session,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let portal = match portal_of(&state, &headers) {
         Ok(p) => p,
         Err(err) => return no_portal(&err),
+    };
+    // Any POST may carry a mutation, so a cookie-carried one must pass the CSRF check.
+    let caller = match caller_of(&state, &headers, &session, &portal, true).await {
+        Ok(c) => c,
+        Err(response) => return response,
     };
     let content_type = headers
         .get(header::CONTENT_TYPE)
@@ -113,7 +135,10 @@ pub async fn post(
             ),
         );
     }
-    let batch = batch.data(portal);
+    let mut batch = batch.data(portal);
+    if let Some(caller) = caller {
+        batch = batch.data(caller);
+    }
     let response = state.schema.execute_batch(batch).await;
     respond(&headers, response)
 }
@@ -121,11 +146,17 @@ pub async fn post(
 pub async fn get(
     State(state): State<AppState>,
     headers: HeaderMap,
+    session: Session,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
     let portal = match portal_of(&state, &headers) {
         Ok(p) => p,
         Err(err) => return no_portal(&err),
+    };
+    // GET runs queries only (checked below), so it needs no CSRF check.
+    let caller = match caller_of(&state, &headers, &session, &portal, false).await {
+        Ok(c) => c,
+        Err(response) => return response,
     };
     let Some(query) = params.get("query") else {
         return request_error(
@@ -174,7 +205,11 @@ pub async fn get(
             }
         }
     }
-    let response = state.schema.execute(request.data(portal)).await;
+    let mut request = request.data(portal);
+    if let Some(caller) = caller {
+        request = request.data(caller);
+    }
+    let response = state.schema.execute(request).await;
     respond(&headers, BatchResponse::Single(response))
 }
 

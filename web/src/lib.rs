@@ -6,9 +6,11 @@
 //! `portico-store`, GraphQL through `portico-resolvers`.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod config;
 mod demo;
+pub mod demo_issuer;
 pub mod graphql;
 pub mod portal;
 pub mod telemetry;

@@ -1,0 +1,302 @@
+//! Who is calling: bearer JWTs (API clients) and server-side browser sessions (portals), both
+//! ending in a `Caller` read from Portico's database.
+//!
+//! The portal (from `Host`) picks the identity provider: the portal tenant's own, else its
+//! reseller's, else the platform's. Roles and regions always come from the database, never from
+//! token claims, and the user must belong to the portal's tree. Every refusal is the same short
+//! answer to the client; the reason goes to the log only.
+
+pub mod browser;
+mod keys;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use portico_resolvers::{Caller, ErrorCode};
+use portico_store::model::{IdentityProvider, Region, Tenant, TenantKind};
+use portico_store::{Directory, StoreError, TenantScope};
+use serde::Deserialize;
+use tower_sessions::Session;
+
+use crate::app::AppState;
+use crate::demo_issuer::DemoIssuer;
+pub use keys::{KeyCache, KeysError};
+
+/// The header a script-free client sends instead of a same-site `Origin` (CSRF).
+pub const CSRF_HEADER: &str = "x-portico-csrf";
+
+/// Why a credential was refused. Logged, never sent: the client only learns "UNAUTHENTICATED".
+#[derive(Debug, thiserror::Error)]
+pub enum Refusal {
+    #[error("malformed authorization: {0}")]
+    Malformed(String),
+    #[error("algorithm {0} is not accepted from this portal's identity provider")]
+    Algorithm(String),
+    #[error("token header has no key id")]
+    NoKeyId,
+    #[error("no key {0} in the issuer's JWKS, even after refetching")]
+    UnknownKeyId(String),
+    #[error("token rejected: {0}")]
+    Invalid(String),
+    #[error("this portal has no identity provider")]
+    NoProvider,
+    #[error("identity provider unavailable: {0}")]
+    ProviderUnavailable(#[from] KeysError),
+    #[error("no user of this portal has this identity")]
+    UnknownIdentity,
+    #[error("the user is deactivated")]
+    Deactivated,
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// What bearer verification and sign-in share.
+pub struct Auth {
+    pub keys: KeyCache,
+    /// Redirects off: a provider's answer is never followed somewhere else.
+    pub http: reqwest::Client,
+    pub demo: Option<Arc<DemoIssuer>>,
+    leeway: u64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Claims {
+    iss: String,
+    sub: String,
+}
+
+impl Auth {
+    pub fn new(config: &crate::Config, demo: Option<Arc<DemoIssuer>>) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()?;
+        Ok(Auth {
+            keys: KeyCache::new(
+                http.clone(),
+                demo.clone(),
+                Duration::from_secs(config.auth.jwks_ttl_seconds),
+                Duration::from_secs(config.auth.jwks_refetch_seconds),
+            ),
+            http,
+            demo,
+            leeway: config.auth.leeway_seconds,
+        })
+    }
+
+    /// Verifies a bearer JWT against the portal's provider and finds its user.
+    pub async fn verify_bearer(
+        &self,
+        state: &AppState,
+        portal: &Tenant,
+        token: &str,
+    ) -> Result<Caller, Refusal> {
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|e| Refusal::Malformed(e.to_string()))?;
+        let provider = provider_for(state, portal).await?;
+        // Pinned: the header's algorithm must be one the provider is registered with (never
+        // `none`, never HMAC, which a published public key could forge).
+        let alg = format!("{:?}", header.alg);
+        if !provider.algorithms.contains(&alg) {
+            return Err(Refusal::Algorithm(alg));
+        }
+        let kid = header.kid.ok_or(Refusal::NoKeyId)?;
+        let keys = self.keys.get_with_kid(&provider.issuer_url, &kid).await?;
+        let jwk = keys
+            .jwks
+            .find(&kid)
+            .ok_or_else(|| Refusal::UnknownKeyId(kid.clone()))?;
+        let key = jsonwebtoken::DecodingKey::from_jwk(jwk)
+            .map_err(|e| Refusal::Invalid(format!("key {kid}: {e}")))?;
+        let mut validation = jsonwebtoken::Validation::new(header.alg);
+        validation.algorithms = vec![header.alg];
+        validation.leeway = self.leeway;
+        validation.validate_nbf = true;
+        validation.set_issuer(&[&provider.issuer_url]);
+        validation.set_audience(&[&provider.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
+            .map_err(|e| Refusal::Invalid(e.to_string()))?;
+        caller_for(state, portal, &data.claims.iss, &data.claims.sub).await
+    }
+}
+
+/// The tenants whose users may sign in on a portal: a reseller's portal serves its own staff
+/// and its customers; the platform's serves platform staff only.
+pub fn portal_scope(directory: &Directory, portal: &Tenant) -> TenantScope {
+    match portal.kind {
+        TenantKind::Platform | TenantKind::Customer => TenantScope::single(portal.id.clone()),
+        TenantKind::Reseller => TenantScope::of(directory.subtree(&portal.id)),
+    }
+}
+
+/// The portal's identity provider: its own, else the nearest ancestor's.
+pub async fn provider_for(state: &AppState, portal: &Tenant) -> Result<IdentityProvider, Refusal> {
+    let directory = state.directory.current();
+    let mut chain = vec![portal.id.as_str()];
+    let mut current = portal;
+    while let Some(parent) = current
+        .parent_id
+        .as_deref()
+        .and_then(|p| directory.tenant(p))
+    {
+        chain.push(parent.id.as_str());
+        current = parent;
+    }
+    let providers = state.store.identity_providers(&chain).await?;
+    providers.into_iter().next().ok_or(Refusal::NoProvider)
+}
+
+/// The user with this identity in the portal's tree, with roles and regions from the database.
+pub async fn caller_for(
+    state: &AppState,
+    portal: &Tenant,
+    issuer: &str,
+    subject: &str,
+) -> Result<Caller, Refusal> {
+    let directory = state.directory.current();
+    let scope = portal_scope(&directory, portal);
+    let user = state
+        .store
+        .user_by_identity(&scope, issuer, subject)
+        .await?
+        .ok_or(Refusal::UnknownIdentity)?;
+    if user.deactivated_at.is_some() {
+        return Err(Refusal::Deactivated);
+    }
+    let tenant = directory
+        .tenant(&user.tenant_id)
+        .filter(|t| t.deleted_at.is_none())
+        .cloned()
+        .ok_or(Refusal::UnknownIdentity)?;
+    let assignments = state
+        .store
+        .role_assignments(&TenantScope::single(user.tenant_id.clone()), &user.id)
+        .await?;
+    let mut roles: Vec<_> = assignments.iter().map(|a| a.role).collect();
+    roles.dedup();
+    // A role without regions reaches the tenant's own region, or every region for a tenant
+    // that has none (resellers, the platform).
+    let mut regions: Vec<Region> = Vec::new();
+    for a in &assignments {
+        let reach: Vec<Region> = if !a.regions.is_empty() {
+            a.regions.clone()
+        } else if let Some(region) = tenant.region {
+            vec![region]
+        } else {
+            Region::ALL.to_vec()
+        };
+        for r in reach {
+            if !regions.contains(&r) {
+                regions.push(r);
+            }
+        }
+    }
+    regions.sort_by_key(|r| Region::ALL.iter().position(|x| x == r));
+    Ok(Caller {
+        user,
+        tenant,
+        roles,
+        regions,
+    })
+}
+
+/// The `Origin` a same-site request from this portal carries.
+pub fn portal_origin(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let scheme = if state.config.secure_cookies() {
+        "https"
+    } else {
+        "http"
+    };
+    Some(format!("{scheme}://{}", host.to_ascii_lowercase()))
+}
+
+/// CSRF: a cookie-carried write must come from the portal's own origin, or carry the custom
+/// header (which a cross-site form cannot set and a cross-site script may not without CORS).
+pub fn same_site_request(state: &AppState, headers: &HeaderMap) -> bool {
+    match headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) {
+        Some(origin) => portal_origin(state, headers)
+            .is_some_and(|own| own == origin.trim_end_matches('/').to_ascii_lowercase()),
+        None => headers.contains_key(CSRF_HEADER),
+    }
+}
+
+/// 401 for a refused credential: the same body and header whatever the reason.
+pub fn unauthenticated(refusal: &Refusal) -> Response {
+    tracing::info!(reason = %refusal, "bearer token refused");
+    let mut response = crate::graphql::request_error(
+        StatusCode::UNAUTHORIZED,
+        ErrorCode::Unauthenticated,
+        "the bearer token is invalid or expired",
+    );
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer error=\"invalid_token\""),
+    );
+    response
+}
+
+/// The request's caller: from the bearer token when there is an `Authorization` header (which
+/// then must verify), else from the browser session. `Err` is the response to send instead.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    session: &Session,
+    portal: &Tenant,
+    writes: bool,
+) -> Result<Option<Caller>, Response> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                let (scheme, token) = v.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            })
+            .filter(|t| !t.is_empty());
+        let Some(token) = token else {
+            return Err(unauthenticated(&Refusal::Malformed(
+                "not a Bearer authorization".into(),
+            )));
+        };
+        return match state.auth.verify_bearer(state, portal, token).await {
+            Ok(caller) => Ok(Some(caller)),
+            Err(Refusal::Store(err)) => Err(unavailable(&err)),
+            Err(refusal) => Err(unauthenticated(&refusal)),
+        };
+    }
+    match browser::session_caller(state, session, portal).await {
+        Ok(Some(caller)) => {
+            if writes && !same_site_request(state, headers) {
+                tracing::warn!(user = %caller.user.id, "cross-site request with a session cookie refused");
+                return Err(crate::graphql::request_error(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::Forbidden,
+                    "cross-site request refused: send this portal's Origin or the X-Portico-CSRF header",
+                ));
+            }
+            Ok(Some(caller))
+        }
+        Ok(None) => Ok(None),
+        Err(err) => Err(unavailable(&err)),
+    }
+}
+
+fn unavailable(err: &StoreError) -> Response {
+    tracing::error!(error = %err, "cannot read the caller");
+    crate::graphql::request_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::Unavailable,
+        "the service is unavailable, try again",
+    )
+}
+
+/// Lets `Refusal` leave a handler that returns responses.
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        unauthenticated(&self)
+    }
+}
