@@ -124,6 +124,7 @@ pub struct TestApp {
 pub struct GraphqlResponse {
     pub status: StatusCode,
     pub content_type: String,
+    pub headers: reqwest::header::HeaderMap,
     pub body: Value,
 }
 
@@ -187,6 +188,71 @@ impl TestApp {
         Self::read(response).await
     }
 
+    /// A GraphQL POST with `Authorization: <authorization>`.
+    pub async fn graphql_as(
+        &self,
+        host: &str,
+        authorization: &str,
+        query: &str,
+    ) -> GraphqlResponse {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .header("host", host)
+            .header("authorization", authorization)
+            .json(&serde_json::json!({ "query": query }))
+            .send()
+            .await
+            .expect("request");
+        Self::read(response).await
+    }
+
+    /// The demo issuer's key file of this server.
+    pub fn demo_keys(&self) -> portico::demo_issuer::DemoKeys {
+        portico::demo_issuer::DemoKeys::in_data_dir(self.db.dir.path())
+    }
+
+    /// A demo user, read the way the server reads them.
+    pub async fn user(&self, email: &str) -> portico_store::model::User {
+        let directory = self.store.load_directory().await.expect("directory");
+        let all = portico_store::TenantScope::of(directory.tenants.iter().map(|t| t.id.clone()));
+        self.store
+            .user_by_email(&all, email)
+            .await
+            .expect("user lookup")
+            .unwrap_or_else(|| panic!("no demo user {email}"))
+    }
+
+    /// A bearer token for a demo user, as `portico token --user EMAIL` prints it.
+    pub async fn token_for(&self, email: &str) -> String {
+        let user = self.user(email).await;
+        self.demo_keys()
+            .access_token(&user, Duration::from_secs(600))
+            .expect("sign")
+    }
+
+    /// A browser: a cookie jar, redirects followed, and the demo portal hosts resolving here.
+    pub fn browser(&self) -> Browser {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+        let addr: std::net::SocketAddr = ([127, 0, 0, 1], self.port).into();
+        let mut builder = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .timeout(Duration::from_secs(30))
+            .redirect(reqwest::redirect::Policy::limited(10));
+        for host in [
+            "platform.localhost",
+            "northwind.localhost",
+            "contoso.localhost",
+        ] {
+            builder = builder.resolve(host, addr);
+        }
+        Browser {
+            client: builder.build().expect("http client"),
+            jar,
+            port: self.port,
+        }
+    }
+
     pub async fn get(&self, host: &str, path_and_query: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{path_and_query}", self.address))
@@ -198,6 +264,7 @@ impl TestApp {
 
     pub async fn read(response: reqwest::Response) -> GraphqlResponse {
         let status = response.status();
+        let headers = response.headers().clone();
         let content_type = response
             .headers()
             .get("content-type")
@@ -209,7 +276,112 @@ impl TestApp {
         GraphqlResponse {
             status,
             content_type,
+            headers,
             body,
         }
     }
+}
+
+/// An HTTP client that behaves like a browser towards the portals: it keeps cookies, follows
+/// redirects and sends `Origin` on POSTs when asked to.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub jar: std::sync::Arc<reqwest::cookie::Jar>,
+    pub port: u16,
+}
+
+impl Browser {
+    pub fn url(&self, host: &str, path: &str) -> String {
+        format!("http://{host}:{}{path}", self.port)
+    }
+
+    /// Signs in on a portal through the demo issuer's pick-a-user page; returns the last
+    /// response (the page the portal sent the browser back to, or an error page).
+    pub async fn sign_in_with_demo_issuer(&self, host: &str, email: &str) -> reqwest::Response {
+        let page = self
+            .client
+            .get(self.url(host, "/auth/login"))
+            .send()
+            .await
+            .expect("login");
+        assert_eq!(page.status(), StatusCode::OK, "the demo issuer's page");
+        let base = page.url().clone();
+        let html = page.text().await.expect("page");
+        let mut form = hidden_inputs(&html);
+        form.push(("user".into(), email.into()));
+        let action = base.join("/demo-issuer/authorize").expect("url");
+        self.client
+            .post(action)
+            .form(&form)
+            .send()
+            .await
+            .expect("authorize")
+    }
+
+    /// `{ viewer { … } }` over the session cookie, from the portal's own origin.
+    pub async fn viewer(&self, host: &str) -> GraphqlResponse {
+        self.graphql(
+            host,
+            "{ viewer { user { email } tenant { slug } roles } }",
+            Some(&format!("http://{host}:{}", self.port)),
+            false,
+        )
+        .await
+    }
+
+    /// A POST to `/graphql` with the session cookie, an optional `Origin` and optionally the
+    /// CSRF header.
+    pub async fn graphql(
+        &self,
+        host: &str,
+        query: &str,
+        origin: Option<&str>,
+        csrf_header: bool,
+    ) -> GraphqlResponse {
+        let mut request = self
+            .client
+            .post(self.url(host, "/graphql"))
+            .json(&serde_json::json!({ "query": query }));
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        if csrf_header {
+            request = request.header("x-portico-csrf", "1");
+        }
+        TestApp::read(request.send().await.expect("request")).await
+    }
+
+    /// The session cookie for a portal, as a `Cookie` header value.
+    pub fn cookie(&self, host: &str) -> Option<String> {
+        use reqwest::cookie::CookieStore;
+        let url = reqwest::Url::parse(&self.url(host, "/")).expect("url");
+        self.jar
+            .cookies(&url)
+            .and_then(|v| v.to_str().ok().map(str::to_owned))
+    }
+}
+
+/// The `name`/`value` pairs of a page's hidden inputs (the demo issuer's form).
+pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    let attr = |tag: &str, name: &str| -> Option<String> {
+        let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+        let end = tag[start..].find('"')? + start;
+        Some(
+            tag[start..end]
+                .replace("&quot;", "\"")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&"),
+        )
+    };
+    html.split("<input")
+        .skip(1)
+        .filter_map(|rest| {
+            let tag = &rest[..rest.find('>')?];
+            if attr(tag, "type").as_deref() != Some("hidden") {
+                return None;
+            }
+            Some((attr(tag, "name")?, attr(tag, "value").unwrap_or_default()))
+        })
+        .collect()
 }

@@ -127,8 +127,8 @@ fn with_sessions(app: Router<AppState>, state: &AppState) -> Router<AppState> {
         store: S,
         config: &Config,
     ) -> Router<AppState> {
-        let idle = tower_sessions::cookie::time::Duration::minutes(
-            config.auth.session_idle_minutes as i64,
+        let idle = tower_sessions::cookie::time::Duration::seconds(
+            config.auth.session_idle_seconds as i64,
         );
         app.layer(
             SessionManagerLayer::new(store)

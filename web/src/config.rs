@@ -30,10 +30,10 @@ pub struct Config {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthConfig {
-    /// A signed-in browser session ends after this many minutes without a request...
-    pub session_idle_minutes: u64,
-    /// ...and after this many minutes in any case.
-    pub session_absolute_minutes: u64,
+    /// A signed-in browser session ends after this many seconds without a request...
+    pub session_idle_seconds: u64,
+    /// ...and this many seconds after sign-in in any case.
+    pub session_absolute_seconds: u64,
     /// `Secure` session cookies and `https` callback URLs; default: on outside demo mode.
     pub secure_cookies: Option<bool>,
     /// Clock skew tolerated on `exp` and `nbf`.
@@ -100,8 +100,8 @@ impl Default for Config {
                 introspection: None,
             },
             auth: AuthConfig {
-                session_idle_minutes: 30,
-                session_absolute_minutes: 12 * 60,
+                session_idle_seconds: 30 * 60,
+                session_absolute_seconds: 12 * 60 * 60,
                 secure_cookies: None,
                 leeway_seconds: 30,
                 jwks_refetch_seconds: 5,
@@ -184,13 +184,13 @@ impl Config {
         if self.request_timeout_seconds == 0 {
             return bad("request_timeout_seconds", "must be at least 1");
         }
-        if self.auth.session_idle_minutes == 0 {
-            return bad("auth.session_idle_minutes", "must be at least 1");
+        if self.auth.session_idle_seconds == 0 {
+            return bad("auth.session_idle_seconds", "must be at least 1");
         }
-        if self.auth.session_absolute_minutes < self.auth.session_idle_minutes {
+        if self.auth.session_absolute_seconds < self.auth.session_idle_seconds {
             return bad(
-                "auth.session_absolute_minutes",
-                "must be at least auth.session_idle_minutes",
+                "auth.session_absolute_seconds",
+                "must be at least auth.session_idle_seconds",
             );
         }
         if self.auth.leeway_seconds > 300 {

@@ -38,6 +38,8 @@ struct SessionIdentity {
     issuer: String,
     subject: String,
     signed_in_at: i64,
+    /// When the session's expiry was last pushed forward (see `session_caller`).
+    last_seen: i64,
 }
 
 /// A sign-in between `/auth/login` and `/auth/callback`.
@@ -102,14 +104,28 @@ pub async fn session_caller(
     if identity.portal_tenant_id != portal.id {
         return Ok(None);
     }
-    let absolute = state.config.auth.session_absolute_minutes as i64 * 60;
+    let absolute = state.config.auth.session_absolute_seconds as i64;
     if Utc::now().timestamp() - identity.signed_in_at > absolute {
         tracing::info!(user = %identity.user_id, "session reached its absolute lifetime");
         end(session).await;
         return Ok(None);
     }
     match caller_for(state, portal, &identity.issuer, &identity.subject).await {
-        Ok(caller) if caller.user.id == identity.user_id => Ok(Some(caller)),
+        Ok(caller) if caller.user.id == identity.user_id => {
+            // The idle expiry moves only when the session is saved; saving on every request
+            // would make every read a write. Saving once a quarter of the idle time keeps an
+            // active session alive at the cost of a write every few minutes.
+            let now = Utc::now().timestamp();
+            let step = (state.config.auth.session_idle_seconds as i64 / 4).max(1);
+            if now - identity.last_seen >= step {
+                let mut identity = identity;
+                identity.last_seen = now;
+                if let Err(err) = session.insert(IDENTITY_KEY, identity).await {
+                    tracing::warn!(error = %err, "could not extend a session");
+                }
+            }
+            Ok(Some(caller))
+        }
         Ok(_) | Err(Refusal::UnknownIdentity | Refusal::Deactivated) => {
             tracing::info!(user = %identity.user_id, "session of a user who may no longer sign in ended");
             end(session).await;
@@ -381,6 +397,7 @@ pub async fn callback(
         issuer,
         subject,
         signed_in_at: Utc::now().timestamp(),
+        last_seen: Utc::now().timestamp(),
     };
     if let Err(err) = session.insert(IDENTITY_KEY, identity).await {
         return unavailable(&err);

@@ -1,0 +1,762 @@
+//! Authentication: bearer tokens (every way a token can be wrong), the browser sign-in through
+//! the demo issuer with server-side sessions, CSRF, logout and session expiry, and `viewer`
+//! for every demo user.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use portico_store::TenantScope;
+use portico_store::model::NewAuditEntry;
+use portico_store::seed::{DEMO_ISSUER, demo_id};
+use portico_tests::{TestApp, TestDb, on_both_backends};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const VIEWER: &str = "{ viewer { user { email } tenant { slug } roles regions } }";
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// Claims the demo issuer would put in a valid access token for `subject`.
+fn claims(subject: &str) -> Value {
+    json!({
+        "iss": DEMO_ISSUER,
+        "sub": subject,
+        "aud": "portico",
+        "iat": now(),
+        "nbf": now(),
+        "exp": now() + 600,
+    })
+}
+
+/// Signs with a key the issuer never published.
+fn sign_with_foreign_key(claims: &Value, kid: &str) -> String {
+    use p256::pkcs8::EncodePrivateKey;
+    let secret = p256::SecretKey::random(&mut rand::rngs::OsRng);
+    let der = secret.to_pkcs8_der().unwrap();
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+    header.kid = Some(kid.into());
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &jsonwebtoken::EncodingKey::from_ec_der(der.as_bytes()),
+    )
+    .unwrap()
+}
+
+fn b64(value: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(value.to_string())
+}
+
+fn deactivation() -> NewAuditEntry {
+    NewAuditEntry {
+        actor: "test".into(),
+        actor_tenant: demo_id("tenant", "platform"),
+        action: String::new(),
+        target: String::new(),
+        before_state: None,
+        after_state: None,
+        reason: Some("test".into()),
+    }
+}
+
+async fn deactivate(app: &TestApp, email: &str) {
+    let user = app.user(email).await;
+    app.store
+        .deactivate_user(
+            &TenantScope::single(user.tenant_id.clone()),
+            &user.id,
+            &deactivation(),
+        )
+        .await
+        .expect("deactivate");
+}
+
+fn assert_refused(case: &str, response: &portico_tests::GraphqlResponse) {
+    assert_eq!(
+        response.status,
+        StatusCode::UNAUTHORIZED,
+        "{case}: {:?}",
+        response.body
+    );
+    assert_eq!(response.first_code(), Some("UNAUTHENTICATED"), "{case}");
+    assert_eq!(
+        response
+            .headers
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok()),
+        Some("Bearer error=\"invalid_token\""),
+        "{case}"
+    );
+    // The same words whatever went wrong: nothing that tells an attacker which check failed.
+    assert_eq!(
+        response.body["errors"][0]["message"], "the bearer token is invalid or expired",
+        "{case}"
+    );
+    assert!(response.body.get("data").is_none(), "{case}");
+}
+
+#[tokio::test]
+async fn every_kind_of_bad_bearer_token_is_refused_alike_and_good_ones_pass() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let nw = "northwind.localhost";
+    let buyer = app.user("buyer@alpine.test").await;
+    let keys = app.demo_keys();
+    let jwks = keys.jwks().unwrap();
+    let kid = jwks["keys"][0]["kid"].as_str().unwrap().to_owned();
+    let valid = keys.sign(&claims(&buyer.subject)).unwrap();
+
+    // No Authorization header at all: anonymous, not refused.
+    let anonymous = app.graphql(nw, VIEWER).await;
+    assert_eq!(anonymous.status, StatusCode::OK);
+    assert_eq!(anonymous.body["data"]["viewer"], Value::Null);
+
+    let with = |patch: Value| {
+        let mut c = claims(&buyer.subject);
+        for (k, v) in patch.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+        keys.sign(&c).unwrap()
+    };
+    let alg_none = format!(
+        "{}.{}.",
+        b64(&json!({ "alg": "none", "typ": "JWT", "kid": kid })),
+        b64(&claims(&buyer.subject))
+    );
+    let hs256_with_public_key = {
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = Some(kid.clone());
+        jsonwebtoken::encode(
+            &header,
+            &claims(&buyer.subject),
+            &jsonwebtoken::EncodingKey::from_secret(jwks["keys"][0].to_string().as_bytes()),
+        )
+        .unwrap()
+    };
+    let tampered = {
+        let parts: Vec<&str> = valid.split('.').collect();
+        let admin = app.user("admin@northwind.test").await;
+        format!("{}.{}.{}", parts[0], b64(&claims(&admin.subject)), parts[2])
+    };
+    let northwind_admin = app.token_for("admin@northwind.test").await;
+    deactivate(&app, "buyer@prairie.test").await;
+    let deactivated = app.token_for("buyer@prairie.test").await;
+
+    let refused: Vec<(&str, &str, String)> = vec![
+        ("empty bearer", nw, "Bearer ".into()),
+        ("not a bearer scheme", nw, format!("Basic {valid}")),
+        ("malformed token", nw, "Bearer not.a.jwt".into()),
+        ("alg none", nw, format!("Bearer {alg_none}")),
+        (
+            "HS256 signed with the public key",
+            nw,
+            format!("Bearer {hs256_with_public_key}"),
+        ),
+        (
+            "wrong issuer",
+            nw,
+            format!("Bearer {}", with(json!({ "iss": "https://evil.test" }))),
+        ),
+        (
+            "wrong audience",
+            nw,
+            format!("Bearer {}", with(json!({ "aud": "someone-else" }))),
+        ),
+        (
+            "expired",
+            nw,
+            format!("Bearer {}", with(json!({ "exp": now() - 3600 }))),
+        ),
+        (
+            "not yet valid",
+            nw,
+            format!("Bearer {}", with(json!({ "nbf": now() + 3600 }))),
+        ),
+        (
+            "no expiry",
+            nw,
+            format!("Bearer {}", with(json!({ "exp": null }))),
+        ),
+        (
+            "unknown kid",
+            nw,
+            format!(
+                "Bearer {}",
+                sign_with_foreign_key(&claims(&buyer.subject), "not-published")
+            ),
+        ),
+        (
+            "foreign key under the published kid",
+            nw,
+            format!(
+                "Bearer {}",
+                sign_with_foreign_key(&claims(&buyer.subject), &kid)
+            ),
+        ),
+        ("tampered payload", nw, format!("Bearer {tampered}")),
+        (
+            "unknown identity",
+            nw,
+            format!("Bearer {}", with(json!({ "sub": "nobody" }))),
+        ),
+        ("deactivated user", nw, format!("Bearer {deactivated}")),
+        (
+            "northwind user on contoso's portal",
+            "contoso.localhost",
+            format!("Bearer {northwind_admin}"),
+        ),
+        (
+            "alpine buyer on the platform portal",
+            "platform.localhost",
+            format!("Bearer {valid}"),
+        ),
+    ];
+    for (case, host, authorization) in &refused {
+        let response = app.graphql_as(host, authorization, VIEWER).await;
+        assert_refused(case, &response);
+    }
+
+    let accepted: Vec<(&str, &str, String, &str)> = vec![
+        ("valid", nw, format!("Bearer {valid}"), "buyer@alpine.test"),
+        (
+            "lower-case scheme",
+            nw,
+            format!("bearer {valid}"),
+            "buyer@alpine.test",
+        ),
+        (
+            "exp within the leeway",
+            nw,
+            format!("Bearer {}", with(json!({ "exp": now() - 5 }))),
+            "buyer@alpine.test",
+        ),
+        (
+            "reseller staff on its own portal",
+            nw,
+            format!("Bearer {northwind_admin}"),
+            "admin@northwind.test",
+        ),
+    ];
+    for (case, host, authorization, email) in &accepted {
+        let response = app.graphql_as(host, authorization, VIEWER).await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "{case}: {:?}",
+            response.body
+        );
+        assert_eq!(
+            response.body["data"]["viewer"]["user"]["email"], *email,
+            "{case}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_key_is_fetched_on_its_first_token_and_the_old_key_still_verifies() {
+    let app =
+        TestApp::spawn_with(TestDb::sqlite().await, |c| c.auth.jwks_refetch_seconds = 0).await;
+    let old = app.token_for("buyer@alpine.test").await;
+    let first = app
+        .graphql_as("northwind.localhost", &format!("Bearer {old}"), VIEWER)
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{:?}", first.body);
+
+    let new_kid = app.demo_keys().rotate().unwrap();
+    let new = app.token_for("buyer@alpine.test").await;
+    assert!(new.starts_with(
+        &URL_SAFE_NO_PAD.encode(format!(
+            "{{\"typ\":\"JWT\",\"alg\":\"ES256\",\"kid\":\"{new_kid}\"}}"
+        ))[..20]
+    ));
+    for (case, token) in [("new key", &new), ("previous key", &old)] {
+        let response = app
+            .graphql_as("northwind.localhost", &format!("Bearer {token}"), VIEWER)
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "{case}: {:?}",
+            response.body
+        );
+        assert_eq!(
+            response.body["data"]["viewer"]["user"]["email"],
+            "buyer@alpine.test"
+        );
+    }
+}
+
+#[tokio::test]
+async fn unknown_key_ids_refetch_the_jwks_at_most_once_per_interval() {
+    let app = TestApp::spawn_with(TestDb::sqlite().await, |c| {
+        c.auth.jwks_refetch_seconds = 3600
+    })
+    .await;
+    let old = app.token_for("buyer@alpine.test").await;
+    let first = app
+        .graphql_as("northwind.localhost", &format!("Bearer {old}"), VIEWER)
+        .await;
+    assert_eq!(first.status, StatusCode::OK);
+    app.demo_keys().rotate().unwrap();
+    let new = app.token_for("buyer@alpine.test").await;
+    // The cached JWKS was fetched moments ago: no refetch yet, so the new key is unknown.
+    assert_refused(
+        "new key inside the refetch interval",
+        &app.graphql_as("northwind.localhost", &format!("Bearer {new}"), VIEWER)
+            .await,
+    );
+    let again = app
+        .graphql_as("northwind.localhost", &format!("Bearer {old}"), VIEWER)
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::OK,
+        "the cached key still verifies"
+    );
+}
+
+#[tokio::test]
+async fn viewer_answers_per_the_demo_table_for_every_demo_user() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let all = ["EU", "NA", "APAC"];
+    let table: &[(&str, &str, &str, &[&str], &[&str])] = &[
+        (
+            "ops@platform.test",
+            "platform.localhost",
+            "platform",
+            &["platform_admin"],
+            &all,
+        ),
+        (
+            "admin@northwind.test",
+            "northwind.localhost",
+            "northwind",
+            &["reseller_admin"],
+            &all,
+        ),
+        (
+            "pricing@northwind.test",
+            "northwind.localhost",
+            "northwind",
+            &["pricing_manager"],
+            &all,
+        ),
+        (
+            "rep-eu@northwind.test",
+            "northwind.localhost",
+            "northwind",
+            &["sales_rep"],
+            &["EU"],
+        ),
+        (
+            "rep-na@northwind.test",
+            "northwind.localhost",
+            "northwind",
+            &["sales_rep"],
+            &["NA"],
+        ),
+        (
+            "support@northwind.test",
+            "northwind.localhost",
+            "northwind",
+            &["support"],
+            &all,
+        ),
+        (
+            "admin@contoso.test",
+            "contoso.localhost",
+            "contoso",
+            &["reseller_admin"],
+            &all,
+        ),
+        (
+            "admin@alpine.test",
+            "northwind.localhost",
+            "alpine-dealers",
+            &["customer_admin"],
+            &["EU"],
+        ),
+        (
+            "buyer@alpine.test",
+            "northwind.localhost",
+            "alpine-dealers",
+            &["buyer"],
+            &["EU"],
+        ),
+        (
+            "viewer@alpine.test",
+            "northwind.localhost",
+            "alpine-dealers",
+            &["viewer"],
+            &["EU"],
+        ),
+        (
+            "admin@prairie.test",
+            "northwind.localhost",
+            "prairie-supply",
+            &["customer_admin"],
+            &["NA"],
+        ),
+        (
+            "buyer@prairie.test",
+            "northwind.localhost",
+            "prairie-supply",
+            &["buyer"],
+            &["NA"],
+        ),
+        (
+            "admin@fjord.test",
+            "northwind.localhost",
+            "fjord-outfitters",
+            &["customer_admin"],
+            &["EU"],
+        ),
+        (
+            "admin@harbor.test",
+            "contoso.localhost",
+            "harbor-tools",
+            &["customer_admin"],
+            &["EU"],
+        ),
+        (
+            "buyer@harbor.test",
+            "contoso.localhost",
+            "harbor-tools",
+            &["buyer"],
+            &["EU"],
+        ),
+    ];
+    for (email, host, tenant, roles, regions) in table {
+        let token = app.token_for(email).await;
+        let response = app
+            .graphql_as(host, &format!("Bearer {token}"), VIEWER)
+            .await;
+        assert_eq!(
+            response.status,
+            StatusCode::OK,
+            "{email}: {:?}",
+            response.body
+        );
+        let viewer = &response.body["data"]["viewer"];
+        assert_eq!(viewer["user"]["email"], *email);
+        assert_eq!(viewer["tenant"]["slug"], *tenant, "{email}");
+        assert_eq!(viewer["roles"], json!(roles), "{email}");
+        assert_eq!(viewer["regions"], json!(regions), "{email}");
+    }
+}
+
+async fn browser_sign_in_sessions_csrf_and_logout(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let nw = "northwind.localhost";
+    let origin = format!("http://{nw}:{}", app.port);
+
+    // The session cookie is HttpOnly and SameSite=Lax (Secure only outside demo mode).
+    let login = app.get(nw, "/auth/login").await;
+    assert_eq!(login.status(), StatusCode::SEE_OTHER);
+    let cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("portico_session="), "{cookie}");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "demo mode runs on http: {cookie}"
+    );
+    let location = login.headers()["location"].to_str().unwrap();
+    assert!(
+        location.contains("code_challenge_method=S256") && location.contains("nonce="),
+        "{location}"
+    );
+
+    let browser = app.browser();
+    let landed = browser
+        .sign_in_with_demo_issuer(nw, "buyer@alpine.test")
+        .await;
+    assert_eq!(landed.status(), StatusCode::OK);
+    assert_eq!(landed.url().path(), "/");
+    let viewer = browser.viewer(nw).await;
+    assert_eq!(
+        viewer.body["data"]["viewer"]["user"]["email"],
+        "buyer@alpine.test"
+    );
+    assert_eq!(viewer.body["data"]["viewer"]["roles"], json!(["buyer"]));
+
+    // CSRF: a cookie-carried POST needs this portal's Origin or the custom header.
+    for (case, origin, header) in [
+        ("no Origin, no header", None, false),
+        ("another site's Origin", Some("http://evil.test"), false),
+        (
+            "another site's Origin with the header",
+            Some("http://evil.test"),
+            true,
+        ),
+        (
+            "another portal's Origin",
+            Some("http://contoso.localhost"),
+            false,
+        ),
+    ] {
+        let response = browser.graphql(nw, VIEWER, origin, header).await;
+        assert_eq!(response.status, StatusCode::FORBIDDEN, "{case}");
+        assert_eq!(response.first_code(), Some("FORBIDDEN"), "{case}");
+    }
+    let with_header = browser.graphql(nw, VIEWER, None, true).await;
+    assert_eq!(
+        with_header.body["data"]["viewer"]["user"]["email"],
+        "buyer@alpine.test"
+    );
+    // GET runs queries only, so it needs no Origin.
+    let get = TestApp::read(
+        browser
+            .client
+            .get(browser.url(nw, "/graphql?query=%7Bviewer%7Buser%7Bemail%7D%7D%7D"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        get.body["data"]["viewer"]["user"]["email"],
+        "buyer@alpine.test"
+    );
+
+    // The cookie belongs to its portal's host only.
+    assert_eq!(
+        browser.viewer("contoso.localhost").await.body["data"]["viewer"],
+        Value::Null
+    );
+
+    // Logout is a POST, CSRF-checked; afterwards the old cookie is worth nothing.
+    let stolen = browser.cookie(nw).expect("a session cookie");
+    let cross_site = browser
+        .client
+        .post(browser.url(nw, "/auth/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        browser.viewer(nw).await.body["data"]["viewer"]["user"]["email"],
+        "buyer@alpine.test",
+        "a refused logout changes nothing"
+    );
+    let out = browser
+        .client
+        .post(browser.url(nw, "/auth/logout"))
+        .header("origin", &origin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::OK);
+    assert_eq!(browser.viewer(nw).await.body["data"]["viewer"], Value::Null);
+    let replay = TestApp::read(
+        app.client
+            .post(format!("{}/graphql", app.address))
+            .header("host", nw)
+            .header("origin", &origin)
+            .header("cookie", &stolen)
+            .json(&json!({ "query": VIEWER }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        replay.body["data"]["viewer"],
+        Value::Null,
+        "the session row is gone"
+    );
+}
+
+async fn sign_in_is_refused_outside_the_users_tree_and_for_deactivated_users(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let browser = app.browser();
+    let refused = browser
+        .sign_in_with_demo_issuer("contoso.localhost", "buyer@alpine.test")
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains("no access to this portal"), "{page}");
+    assert!(
+        !page.contains("alpine") && !page.contains("northwind"),
+        "no hint of where the user belongs: {page}"
+    );
+    assert_eq!(
+        browser.viewer("contoso.localhost").await.body["data"]["viewer"],
+        Value::Null
+    );
+
+    deactivate(&app, "admin@fjord.test").await;
+    let refused = browser
+        .sign_in_with_demo_issuer("northwind.localhost", "admin@fjord.test")
+        .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(refused.text().await.unwrap().contains("deactivated"));
+
+    // Deactivation also ends a session that is already open.
+    let signed_in = browser
+        .sign_in_with_demo_issuer("northwind.localhost", "viewer@alpine.test")
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    assert_eq!(
+        browser.viewer("northwind.localhost").await.body["data"]["viewer"]["user"]["email"],
+        "viewer@alpine.test"
+    );
+    deactivate(&app, "viewer@alpine.test").await;
+    assert_eq!(
+        browser.viewer("northwind.localhost").await.body["data"]["viewer"],
+        Value::Null
+    );
+}
+
+on_both_backends!(
+    browser_sign_in_sessions_csrf_and_logout,
+    sign_in_is_refused_outside_the_users_tree_and_for_deactivated_users,
+);
+
+#[tokio::test]
+async fn a_session_ends_after_its_idle_time() {
+    let app = TestApp::spawn_with(TestDb::sqlite().await, |c| {
+        c.auth.session_idle_seconds = 1;
+        c.auth.session_absolute_seconds = 60;
+    })
+    .await;
+    let browser = app.browser();
+    browser
+        .sign_in_with_demo_issuer("northwind.localhost", "buyer@alpine.test")
+        .await;
+    let cookie = browser.cookie("northwind.localhost").expect("cookie");
+    assert_eq!(
+        browser.viewer("northwind.localhost").await.body["data"]["viewer"]["user"]["email"],
+        "buyer@alpine.test"
+    );
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Sent by hand: the server must refuse it, whatever the browser would do with its cookie.
+    let late = TestApp::read(
+        app.client
+            .get(format!(
+                "{}/graphql?query=%7Bviewer%7Buser%7Bemail%7D%7D%7D",
+                app.address
+            ))
+            .header("host", "northwind.localhost")
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(late.body["data"]["viewer"], Value::Null);
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_lifetime_even_when_active() {
+    let app = TestApp::spawn_with(TestDb::sqlite().await, |c| {
+        c.auth.session_idle_seconds = 2;
+        c.auth.session_absolute_seconds = 2;
+    })
+    .await;
+    let browser = app.browser();
+    browser
+        .sign_in_with_demo_issuer("northwind.localhost", "buyer@alpine.test")
+        .await;
+    let mut seen_signed_in = false;
+    let started = std::time::Instant::now();
+    // Active all along: a request every 300 ms keeps the idle timer from firing.
+    let mut last = Value::Null;
+    while started.elapsed() < Duration::from_millis(4500) {
+        last = browser.viewer("northwind.localhost").await.body["data"]["viewer"].clone();
+        if started.elapsed() < Duration::from_millis(1000) {
+            seen_signed_in |= !last.is_null();
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(seen_signed_in, "signed in at first");
+    assert_eq!(last, Value::Null, "signed out after the absolute lifetime");
+}
+
+#[tokio::test]
+async fn the_demo_issuer_serves_discovery_and_jwks_and_refuses_bad_authorize_requests() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let discovery: Value = app
+        .get("localhost", "/demo-issuer/.well-known/openid-configuration")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(discovery["issuer"], DEMO_ISSUER);
+    assert_eq!(
+        discovery["id_token_signing_alg_values_supported"],
+        json!(["ES256"])
+    );
+    let jwks: Value = app
+        .get("localhost", "/demo-issuer/jwks")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let key = &jwks["keys"][0];
+    assert_eq!(
+        (key["kty"].as_str(), key["alg"].as_str()),
+        (Some("EC"), Some("ES256"))
+    );
+    assert!(key.get("d").is_none(), "no private part in the JWKS");
+
+    // A redirect URI that is not a portal's callback never receives a code.
+    let evil = app
+        .get(
+            "northwind.localhost",
+            "/demo-issuer/authorize?response_type=code&client_id=portico-demo&scope=openid\
+             &redirect_uri=http%3A%2F%2Fevil.test%2Fauth%2Fcallback&state=x\
+             &code_challenge=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa&code_challenge_method=S256",
+        )
+        .await;
+    assert_eq!(evil.status(), StatusCode::BAD_REQUEST);
+
+    // Scripts: client credentials for a demo user.
+    let token: Value = app
+        .client
+        .post(format!("{}/demo-issuer/token", app.address))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "rep-eu@northwind.test"),
+            ("client_secret", "demo"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let access = token["access_token"].as_str().expect("a token");
+    let viewer = app
+        .graphql_as("northwind.localhost", &format!("Bearer {access}"), VIEWER)
+        .await;
+    assert_eq!(viewer.body["data"]["viewer"]["regions"], json!(["EU"]));
+}
+
+#[tokio::test]
+async fn the_demo_issuer_does_not_exist_outside_demo_mode() {
+    let db = TestDb::sqlite().await;
+    let seeded = db.seeded_store().await;
+    seeded.close().await;
+    let app = TestApp::spawn_with(db, |c| c.demo = false).await;
+    for path in [
+        "/demo-issuer/jwks",
+        "/demo-issuer/.well-known/openid-configuration",
+    ] {
+        assert_eq!(
+            app.get("northwind.localhost", path).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    // Tokens signed with the demo key are refused: nothing vouches for the demo issuer.
+    let token = app.token_for("buyer@alpine.test").await;
+    assert_refused(
+        "demo token outside demo mode",
+        &app.graphql_as("northwind.localhost", &format!("Bearer {token}"), VIEWER)
+            .await,
+    );
+}
