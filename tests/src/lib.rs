@@ -150,6 +150,11 @@ impl TestApp {
             ..Config::default()
         };
         tweak(&mut config);
+        // PORTICO_TEST_LOG=debug shows the servers' logs (on stderr, not captured by libtest).
+        if let Ok(filter) = std::env::var("PORTICO_TEST_LOG") {
+            config.log.filter = filter;
+            portico::telemetry::init(&config.log);
+        }
         let app = Application::build(config)
             .await
             .expect("the application builds");
