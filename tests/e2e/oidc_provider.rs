@@ -119,7 +119,10 @@ async fn login_and_consent(
     );
     let url = login_page.url().clone();
     let html = login_page.text().await.unwrap();
-    assert!(html.contains("name=\"login\""), "a login form at {url}: {html}");
+    assert!(
+        html.contains("name=\"login\""),
+        "a login form at {url}: {html}"
+    );
     let consent = client
         .post(form_action(&url, &html))
         .form(&[("prompt", "login"), ("login", login), ("password", "any")])
@@ -268,7 +271,13 @@ async fn the_browser_signs_in_and_out_through_an_independent_provider() {
         .unwrap();
     let refused = login_and_consent(&other.client, login_page, "stranger").await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
-    assert!(refused.text().await.unwrap().contains("no access to this portal"));
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("no access to this portal")
+    );
     assert_eq!(other.viewer(nw).await.body["data"]["viewer"], Value::Null);
 }
 

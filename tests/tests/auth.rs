@@ -317,31 +317,40 @@ async fn unknown_key_ids_refetch_the_jwks_at_most_once_per_interval() {
     );
 }
 
+/// email, portal host, tenant slug, roles, regions.
+type DemoRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
 #[tokio::test]
 async fn viewer_answers_per_the_demo_table_for_every_demo_user() {
     let app = TestApp::spawn(TestDb::sqlite().await).await;
-    let all = ["EU", "NA", "APAC"];
-    let table: &[(&str, &str, &str, &[&str], &[&str])] = &[
+    const ALL: &[&str] = &["EU", "NA", "APAC"];
+    let table: &[DemoRow] = &[
         (
             "ops@platform.test",
             "platform.localhost",
             "platform",
             &["platform_admin"],
-            &all,
+            ALL,
         ),
         (
             "admin@northwind.test",
             "northwind.localhost",
             "northwind",
             &["reseller_admin"],
-            &all,
+            ALL,
         ),
         (
             "pricing@northwind.test",
             "northwind.localhost",
             "northwind",
             &["pricing_manager"],
-            &all,
+            ALL,
         ),
         (
             "rep-eu@northwind.test",
@@ -362,14 +371,14 @@ async fn viewer_answers_per_the_demo_table_for_every_demo_user() {
             "northwind.localhost",
             "northwind",
             &["support"],
-            &all,
+            ALL,
         ),
         (
             "admin@contoso.test",
             "contoso.localhost",
             "contoso",
             &["reseller_admin"],
-            &all,
+            ALL,
         ),
         (
             "admin@alpine.test",

@@ -33,7 +33,8 @@ pub async fn index(State(state): State<AppState>, headers: HeaderMap) -> Html<St
         for host in directory.hosts_of(&tenant.id) {
             let base = format!("http://{host}{port}");
             portals.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td><a href=\"{base}/graphiql\">{base}/graphiql</a></td></tr>\n",
+                "<tr><td>{}</td><td>{}</td><td><a href=\"{base}/graphiql\">{base}/graphiql</a></td>\
+                 <td><a href=\"{base}/auth/login?return_to=/graphiql\">sign in</a></td></tr>\n",
                 escape(&tenant.name),
                 tenant.kind,
                 base = escape(&base),
@@ -85,10 +86,15 @@ code,pre{{background:#f1f5f9;padding:.1rem .3rem}}</style></head>
 <pre>curl -s http://localhost{port}/graphql -H 'Host: northwind.localhost' \
   -H 'content-type: application/json' -d '{{"query":"{{ tenant {{ slug name kind }} }}"}}'</pre>
 <h2>Portals</h2>
-<table><tr><th>Tenant</th><th>Kind</th><th>GraphiQL</th></tr>
+<table><tr><th>Tenant</th><th>Kind</th><th>GraphiQL</th><th></th></tr>
 {portals}</table>
 <h2>Demo users</h2>
-<p>Customers sign in on their reseller's portal.</p>
+<p>Customers sign in on their reseller's portal: follow a portal's <em>sign in</em> link and pick a
+user, then ask <code>{{ viewer {{ user {{ email }} tenant {{ slug }} roles regions }} }}</code>. For curl,
+get a bearer token without a browser:</p>
+<pre>curl -s http://localhost{port}/graphql -H 'Host: northwind.localhost' \
+  -H "Authorization: Bearer $(portico token --user buyer@alpine.test)" \
+  -H 'content-type: application/json' -d '{{"query":"{{ viewer {{ roles regions }} }}"}}'</pre>
 <table><tr><th>User</th><th>Tenant</th><th>Roles</th></tr>
 {users}</table>
 </body></html>"#
