@@ -13,10 +13,9 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use portico_store::model::NewAuditEntry;
 use portico_store::seed::demo_id;
 use portico_store::{NewIdentityProvider, TenantScope};
-use portico_tests::{Browser, TestApp, TestDb};
+use portico_tests::{Browser, TestApp, TestDb, test_actor};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -82,18 +81,6 @@ fn start_provider(redirect_uri: &str, secret: &str) -> Option<Provider> {
         }
     }
     panic!("oidc-provider exited before it was ready");
-}
-
-fn audit() -> NewAuditEntry {
-    NewAuditEntry {
-        actor: "e2e".into(),
-        actor_tenant: demo_id("tenant", "platform"),
-        action: String::new(),
-        target: String::new(),
-        before_state: None,
-        after_state: None,
-        reason: Some("northwind brings its own identity provider".into()),
-    }
 }
 
 /// The `action` of the page's form, absolute.
@@ -182,7 +169,7 @@ async fn setup() -> Option<Setup> {
                 audience: "portico".into(),
                 algorithms: vec!["RS256".into()],
             },
-            &audit(),
+            &test_actor("northwind brings its own identity provider"),
         )
         .await
         .expect("register the provider");
@@ -192,7 +179,13 @@ async fn setup() -> Option<Setup> {
     ] {
         let user = app.user(email).await;
         app.store
-            .set_user_identity(&scope, &user.id, &provider.issuer, subject, &audit())
+            .set_user_identity(
+                &scope,
+                &user.id,
+                &provider.issuer,
+                subject,
+                &test_actor("northwind brings its own identity provider"),
+            )
             .await
             .expect("link the identity");
     }

@@ -212,6 +212,22 @@ impl TestApp {
         Self::read(response).await
     }
 
+    /// `{ viewer { user { email } } }` sent by hand with a `Cookie` header (no browser that
+    /// might drop an expired cookie itself), from the portal's own origin.
+    pub async fn viewer_with_cookie(&self, host: &str, cookie: &str) -> GraphqlResponse {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .header("host", host)
+            .header("origin", format!("http://{host}:{}", self.port))
+            .header("cookie", cookie)
+            .json(&serde_json::json!({ "query": "{ viewer { user { email } } }" }))
+            .send()
+            .await
+            .expect("request");
+        Self::read(response).await
+    }
+
     /// The demo issuer's key file of this server.
     pub fn demo_keys(&self) -> portico::demo_issuer::DemoKeys {
         portico::demo_issuer::DemoKeys::in_data_dir(self.db.dir.path())
@@ -284,6 +300,19 @@ impl TestApp {
             headers,
             body,
         }
+    }
+}
+
+/// An audit actor for changes a test makes as an administrator would.
+pub fn test_actor(reason: &str) -> portico_store::model::NewAuditEntry {
+    portico_store::model::NewAuditEntry {
+        actor: "test".into(),
+        actor_tenant: portico_store::seed::demo_id("tenant", "platform"),
+        action: String::new(),
+        target: String::new(),
+        before_state: None,
+        after_state: None,
+        reason: Some(reason.into()),
     }
 }
 

@@ -7,9 +7,8 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portico_store::TenantScope;
-use portico_store::model::NewAuditEntry;
-use portico_store::seed::{DEMO_ISSUER, demo_id};
-use portico_tests::{TestApp, TestDb, on_both_backends};
+use portico_store::seed::DEMO_ISSUER;
+use portico_tests::{TestApp, TestDb, on_both_backends, test_actor};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -50,25 +49,13 @@ fn b64(value: &Value) -> String {
     URL_SAFE_NO_PAD.encode(value.to_string())
 }
 
-fn deactivation() -> NewAuditEntry {
-    NewAuditEntry {
-        actor: "test".into(),
-        actor_tenant: demo_id("tenant", "platform"),
-        action: String::new(),
-        target: String::new(),
-        before_state: None,
-        after_state: None,
-        reason: Some("test".into()),
-    }
-}
-
 async fn deactivate(app: &TestApp, email: &str) {
     let user = app.user(email).await;
     app.store
         .deactivate_user(
             &TenantScope::single(user.tenant_id.clone()),
             &user.id,
-            &deactivation(),
+            &test_actor("deactivated by a test"),
         )
         .await
         .expect("deactivate");
@@ -561,18 +548,7 @@ async fn browser_sign_in_sessions_csrf_and_logout(db: TestDb) {
         .unwrap();
     assert_eq!(out.status(), StatusCode::OK);
     assert_eq!(browser.viewer(nw).await.body["data"]["viewer"], Value::Null);
-    let replay = TestApp::read(
-        app.client
-            .post(format!("{}/graphql", app.address))
-            .header("host", nw)
-            .header("origin", &origin)
-            .header("cookie", &stolen)
-            .json(&json!({ "query": VIEWER }))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let replay = app.viewer_with_cookie(nw, &stolen).await;
     assert_eq!(
         replay.body["data"]["viewer"],
         Value::Null,
@@ -644,19 +620,7 @@ async fn a_session_ends_after_its_idle_time() {
     );
     tokio::time::sleep(Duration::from_millis(2500)).await;
     // Sent by hand: the server must refuse it, whatever the browser would do with its cookie.
-    let late = TestApp::read(
-        app.client
-            .get(format!(
-                "{}/graphql?query=%7Bviewer%7Buser%7Bemail%7D%7D%7D",
-                app.address
-            ))
-            .header("host", "northwind.localhost")
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let late = app.viewer_with_cookie("northwind.localhost", &cookie).await;
     assert_eq!(late.body["data"]["viewer"], Value::Null);
 }
 

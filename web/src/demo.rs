@@ -8,13 +8,7 @@ use portico_store::TenantScope;
 use portico_store::model::TenantKind;
 
 use crate::app::AppState;
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
+use crate::html::escape;
 
 pub async fn index(State(state): State<AppState>, headers: HeaderMap) -> Html<String> {
     let directory = state.directory.current();

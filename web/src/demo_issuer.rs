@@ -28,6 +28,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::app::AppState;
+use crate::html::escape;
 use crate::portal;
 
 /// The client id portals use with the demo issuer (the seeded platform provider's).
@@ -306,13 +307,6 @@ pub struct AuthorizeParams {
     code_challenge_method: String,
     /// Set by the pick-a-user form.
     user: Option<String>,
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 fn bad_request(message: &str) -> Response {

@@ -12,6 +12,7 @@ pub mod config;
 mod demo;
 pub mod demo_issuer;
 pub mod graphql;
+mod html;
 pub mod portal;
 pub mod telemetry;
 

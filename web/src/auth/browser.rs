@@ -22,6 +22,7 @@ use tower_sessions::Session;
 
 use super::{Refusal, caller_for, portal_origin, provider_for, same_site_request};
 use crate::app::AppState;
+use crate::html::escape;
 use crate::portal;
 
 const IDENTITY_KEY: &str = "portico.identity";
@@ -52,13 +53,6 @@ struct PendingLogin {
     portal_tenant_id: String,
     return_to: String,
     started_at: i64,
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// A small page for the person in front of the browser.
