@@ -1,0 +1,121 @@
+# Portico's authorization policy: the one place where allow and deny are decided.
+#
+# Rust computes facts (see policies/src/facts.rs) and enforces decisions; it never decides.
+# (Polar classes: Caller for the actor and Object for the resource; Oso reserves Actor and
+# Resource.)
+#   actor:    signed_in, tenant_kind (PLATFORM | RESELLER | CUSTOMER | NONE), roles, regions
+#   resource: kind (portal | tenant | customer | user | delegation), relation of the resource's
+#             tenant to the actor's (SELF | SAME | OWN_CUSTOMER | OWN_RESELLER | PLATFORM_SCOPE |
+#             UNRELATED), region ("" when none), visibility (ALL | GRANTED_TO_ME | NOT_GRANTED),
+#             grants (the delegated scopes the actor's tenant holds, active and unexpired, on the
+#             resource's tenant: USER_ADMIN | SETTINGS_ADMIN | SUPPORT_READONLY), owner_kind
+#   action:   read | request | approve | revoke
+#
+# Every rule names its reason: decide(actor, action, resource, reason) and
+# field_rule(actor, action, resource, field, reason). Nothing here mentions a tenant id: the
+# same facts always get the same answer, which is what makes the decision cache exact.
+
+allow(actor: Caller, action: String, resource: Object) if
+    decide(actor, action, resource, _reason);
+
+allow_field(actor: Caller, action: String, resource: Object, field: String) if
+    field_rule(actor, action, resource, field, _reason);
+
+# ---------------------------------------------------------------- helpers
+
+has_role(actor: Caller, role: String) if role in actor.roles;
+
+# Reseller staff who may see a customer of their reseller: sales reps only in their regions.
+reads_customer(actor: Caller, _resource: Object) if has_role(actor, "reseller_admin");
+reads_customer(actor: Caller, _resource: Object) if has_role(actor, "support");
+reads_customer(actor: Caller, _resource: Object) if has_role(actor, "pricing_manager");
+reads_customer(actor: Caller, resource: Object) if
+    has_role(actor, "sales_rep") and resource.region in actor.regions;
+
+# A customer's users: its own admins; the reseller's admins with USER_ADMIN; the reseller's
+# admins and support with SUPPORT_READONLY. Grants count only while active and unexpired, and
+# only for the reseller that holds them (Rust puts nothing else into resource.grants).
+reads_customer_users(actor: Caller, resource: Object, "customer admins read their own tenant's users") if
+    resource.relation = "SAME" and has_role(actor, "customer_admin");
+reads_customer_users(actor: Caller, resource: Object, "USER_ADMIN lets the reseller's admins read the customer's users") if
+    resource.relation = "OWN_CUSTOMER" and has_role(actor, "reseller_admin") and
+    "USER_ADMIN" in resource.grants;
+reads_customer_users(actor: Caller, resource: Object, "SUPPORT_READONLY lets the reseller's admins and support read the customer's users") if
+    resource.relation = "OWN_CUSTOMER" and "SUPPORT_READONLY" in resource.grants and
+    (has_role(actor, "reseller_admin") or has_role(actor, "support"));
+
+# ---------------------------------------------------------------- portal
+
+decide(_actor: Caller, "read", resource: Object, "a portal's public profile is public") if
+    resource.kind = "portal";
+
+# ---------------------------------------------------------------- tenants
+
+decide(actor: Caller, "read", resource: Object, "users read their own tenant") if
+    resource.kind = "tenant" and resource.relation = "SAME" and actor.signed_in = true;
+decide(actor: Caller, "read", resource: Object, "customers' users read their reseller's profile") if
+    resource.kind = "tenant" and resource.relation = "OWN_RESELLER" and actor.signed_in = true;
+decide(actor: Caller, "read", resource: Object, "reseller staff read their customers' profiles (sales reps: in their regions)") if
+    resource.kind = "tenant" and resource.relation = "OWN_CUSTOMER" and reads_customer(actor, resource);
+decide(actor: Caller, "read", resource: Object, "platform admins read every tenant's profile") if
+    resource.kind = "tenant" and resource.relation = "PLATFORM_SCOPE" and has_role(actor, "platform_admin");
+
+field_rule(actor: Caller, "read", resource: Object, field: String, "a readable tenant's profile") if
+    resource.kind = "tenant" and field in ["id", "slug", "name", "kind", "region"] and
+    allow(actor, "read", resource);
+
+# ---------------------------------------------------------------- customers
+
+decide(actor: Caller, "read", resource: Object, "reseller staff read their own customers (sales reps: in their regions)") if
+    resource.kind = "customer" and resource.relation = "OWN_CUSTOMER" and reads_customer(actor, resource);
+decide(actor: Caller, "read", resource: Object, "customer admins read their own customer record") if
+    resource.kind = "customer" and resource.relation = "SAME" and has_role(actor, "customer_admin");
+decide(actor: Caller, "read", resource: Object, "platform admins read every customer") if
+    resource.kind = "customer" and resource.relation = "PLATFORM_SCOPE" and has_role(actor, "platform_admin");
+
+field_rule(actor: Caller, "read", resource: Object, field: String, "a readable customer's profile") if
+    resource.kind = "customer" and field in ["id", "name", "region"] and
+    allow(actor, "read", resource);
+field_rule(actor: Caller, "read", resource: Object, "users", reason) if
+    resource.kind = "customer" and reads_customer_users(actor, resource, reason);
+
+# ---------------------------------------------------------------- users
+
+decide(_actor: Caller, "read", resource: Object, "everyone reads themselves") if
+    resource.kind = "user" and resource.relation = "SELF";
+decide(actor: Caller, "read", resource: Object, "admins read the users of their own tenant") if
+    resource.kind = "user" and resource.relation = "SAME" and
+    (has_role(actor, "customer_admin") or has_role(actor, "reseller_admin") or has_role(actor, "platform_admin"));
+decide(actor: Caller, "read", resource: Object, reason) if
+    resource.kind = "user" and resource.relation = "OWN_CUSTOMER" and
+    reads_customer_users(actor, resource, reason);
+
+field_rule(actor: Caller, "read", resource: Object, field: String, "a readable user's profile") if
+    resource.kind = "user" and field in ["id", "email", "name"] and
+    allow(actor, "read", resource);
+
+# ---------------------------------------------------------------- delegations
+# A delegation's tenant is its customer: relation SAME is the granting customer, OWN_CUSTOMER
+# the reseller it was granted to.
+
+decide(actor: Caller, "read", resource: Object, "customer admins see the grants their tenant gave") if
+    resource.kind = "delegation" and resource.relation = "SAME" and has_role(actor, "customer_admin");
+decide(actor: Caller, "read", resource: Object, "reseller admins and support see the grants their customers gave them") if
+    resource.kind = "delegation" and resource.relation = "OWN_CUSTOMER" and
+    (has_role(actor, "reseller_admin") or has_role(actor, "support"));
+decide(actor: Caller, "read", resource: Object, "platform admins see every grant") if
+    resource.kind = "delegation" and resource.relation = "PLATFORM_SCOPE" and has_role(actor, "platform_admin");
+
+decide(actor: Caller, "request", resource: Object, "reseller admins ask their own customers for grants") if
+    resource.kind = "delegation" and resource.relation = "OWN_CUSTOMER" and has_role(actor, "reseller_admin");
+decide(actor: Caller, "approve", resource: Object, "customer admins approve grants of their own tenant") if
+    resource.kind = "delegation" and resource.relation = "SAME" and has_role(actor, "customer_admin");
+decide(actor: Caller, "revoke", resource: Object, "customer admins revoke grants of their own tenant") if
+    resource.kind = "delegation" and resource.relation = "SAME" and has_role(actor, "customer_admin");
+decide(actor: Caller, "revoke", resource: Object, "reseller admins give back grants they hold") if
+    resource.kind = "delegation" and resource.relation = "OWN_CUSTOMER" and has_role(actor, "reseller_admin");
+
+field_rule(actor: Caller, "read", resource: Object, field: String, "a readable grant") if
+    resource.kind = "delegation" and
+    field in ["id", "reseller", "customer", "scopes", "status", "expiresAt"] and
+    allow(actor, "read", resource);
