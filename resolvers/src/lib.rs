@@ -4,14 +4,20 @@
 //! Resolvers stay thin: they read the request's context (the portal tenant, later the caller)
 //! and call the store. They never build SQL and never decide access on their own.
 
+pub mod authz;
 mod error;
 mod ids;
+mod tenancy;
 mod types;
 
-use async_graphql::{Context, EmptyMutation, EmptySubscription, ErrorExtensions, Object, Schema};
+use async_graphql::{
+    Context, EmptyMutation, EmptySubscription, ErrorExtensions, ID, Object, Schema,
+};
 
+pub use authz::Access;
 pub use error::{ApiError, ErrorCode};
 pub use ids::{decode_id, encode_id};
+pub use tenancy::{Customer, CustomerConnection, Delegation, Node};
 pub use types::{Region, Tenant, TenantKind, User, Viewer};
 
 /// The portal a request came in through, resolved from its Host before the schema runs.
@@ -30,6 +36,43 @@ pub struct Caller {
     pub tenant: portico_store::model::Tenant,
     pub roles: Vec<portico_store::model::Role>,
     pub regions: Vec<portico_store::model::Region>,
+}
+
+impl Caller {
+    /// A caller from the database's rows. A role without regions reaches the tenant's own
+    /// region, or every region for a tenant without one (resellers, the platform).
+    pub fn new(
+        user: portico_store::model::User,
+        tenant: portico_store::model::Tenant,
+        assignments: &[portico_store::model::RoleAssignment],
+    ) -> Caller {
+        use portico_store::model::Region;
+        let mut roles: Vec<_> = assignments.iter().map(|a| a.role).collect();
+        roles.sort_by_key(|r| r.as_str());
+        roles.dedup();
+        let mut regions: Vec<Region> = Vec::new();
+        for a in assignments {
+            let reach: Vec<Region> = if !a.regions.is_empty() {
+                a.regions.clone()
+            } else if let Some(region) = tenant.region {
+                vec![region]
+            } else {
+                Region::ALL.to_vec()
+            };
+            for r in reach {
+                if !regions.contains(&r) {
+                    regions.push(r);
+                }
+            }
+        }
+        regions.sort_by_key(|r| Region::ALL.iter().position(|x| x == r));
+        Caller {
+            user,
+            tenant,
+            roles,
+            regions,
+        }
+    }
 }
 
 /// The limits that are always on, whatever the configuration says about the rest.
@@ -80,7 +123,43 @@ impl Query {
         let portal = ctx
             .data::<PortalContext>()
             .map_err(|_| ApiError::Internal.extend())?;
+        let access = tenancy::access(ctx)?;
+        let facts = access.facts(portico_policies::Kind::Portal, &portal.tenant);
+        if !access.allows(portico_policies::Action::Read, &facts) {
+            return Err(ApiError::NotFound("tenant").extend());
+        }
         Ok(Tenant::from(&portal.tenant))
+    }
+
+    /// Anything with an id the caller may see; `null` and NOT_FOUND otherwise.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Node>> {
+        tenancy::node(ctx, &id).await.map(Some)
+    }
+
+    /// The customers the caller may see: a reseller's staff see their own (sales reps in their
+    /// regions), a customer admin its own record, platform admins all.
+    async fn customers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        region: Option<Region>,
+    ) -> async_graphql::Result<CustomerConnection> {
+        tenancy::customers(tenancy::access(ctx)?, first, after, region)
+    }
+
+    /// One customer; `null` and NOT_FOUND when the caller may not see it.
+    async fn customer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Customer>> {
+        tenancy::customer(tenancy::access(ctx)?, &id).map(Some)
+    }
+
+    /// Delegated-admin grants given or held by the caller's tenant.
+    async fn delegations(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<tenancy::DelegationStatus>,
+    ) -> async_graphql::Result<Vec<Delegation>> {
+        tenancy::delegations(ctx, status).await
     }
 
     /// The signed-in caller; `null` when anonymous.

@@ -212,6 +212,27 @@ impl Store {
         })
     }
 
+    /// One live user in scope by id.
+    pub async fn user_by_id(
+        &self,
+        scope: &TenantScope,
+        user_id: &str,
+    ) -> Result<Option<User>, StoreError> {
+        scoped!(self, scope, read, |conn, d| {
+            let sql = format!(
+                "SELECT id, tenant_id, issuer, subject, email, display_name, deactivated_at \
+                 FROM users WHERE id = $1 AND deleted_at IS NULL AND {}",
+                d.in_json("tenant_id", 2)
+            );
+            let row: Option<crate::repo::UserRow> = sqlx::query_as(&sql)
+                .bind(user_id)
+                .bind(scope.json())
+                .fetch_optional(&mut *conn)
+                .await?;
+            Ok(row.map(User::from))
+        })
+    }
+
     /// Reads a user in scope, applies one UPDATE built from it and audits it, in one transaction.
     async fn change_user<F>(
         &self,

@@ -45,6 +45,17 @@ impl TenantScope {
         self.tenants.iter()
     }
 
+    /// This scope and some more tenants.
+    pub fn union_with<I, S>(&self, more: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<TenantId>,
+    {
+        let mut tenants = self.tenants.clone();
+        tenants.extend(more.into_iter().map(Into::into));
+        TenantScope { tenants }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.tenants.is_empty()
     }

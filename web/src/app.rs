@@ -14,6 +14,7 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 
 use crate::auth::browser;
+use portico_policies::Policies;
 use portico_resolvers::{PorticoSchema, SchemaOptions};
 use portico_store::{SeedOutcome, Store, StoreOptions};
 use serde_json::json;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub directory: SharedDirectory,
     pub schema: PorticoSchema,
     pub auth: Arc<Auth>,
+    /// The running policy; SIGHUP loads it again.
+    pub policies: Arc<Policies>,
     /// Only in demo mode.
     pub demo_issuer: Option<Arc<DemoIssuer>>,
 }
@@ -252,12 +255,17 @@ impl Application {
             issuer.keys.jwks()?;
         }
         let auth = Arc::new(Auth::new(&config, demo_issuer.clone())?);
+        let policies = Arc::new(
+            Policies::load(config.policy_source())
+                .map_err(|e| anyhow::anyhow!("policy_dir: {e}"))?,
+        );
         let state = AppState {
             config: Arc::new(config),
             store,
             directory,
             schema,
             auth,
+            policies,
             demo_issuer,
         };
         Ok(Application {
@@ -292,15 +300,41 @@ impl Application {
     ) -> std::io::Result<()> {
         let store = self.state.store.clone();
         let sweeper = tokio::spawn(sweep_expired_sessions(store.clone()));
+        let reloader = tokio::spawn(reload_policy_on_sighup(self.state.policies.clone()));
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
         sweeper.abort();
+        reloader.abort();
         served?;
         store.close().await;
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// SIGHUP loads the policy again, atomically; a policy that fails to load leaves the running
+/// one in place, and the log says why.
+async fn reload_policy_on_sighup(policies: Arc<Policies>) {
+    #[cfg(unix)]
+    {
+        let Ok(mut hangups) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            tracing::warn!("cannot listen for SIGHUP; policy reload is off");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match policies.reload() {
+                Ok(()) => tracing::info!(target: "portico::authz", "policy reloaded"),
+                Err(err) => {
+                    tracing::error!(target: "portico::authz", error = %err, "policy reload failed; the running policy stays")
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    std::future::pending::<()>().await;
 }
 
 /// Deletes expired session rows now and then; an expired session is refused on read anyway.

@@ -26,6 +26,8 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub graphql: GraphqlConfig,
     pub auth: AuthConfig,
+    /// A directory of `*.polar` files to run instead of the built-in policy (reloaded on SIGHUP).
+    pub policy_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -107,6 +109,7 @@ impl Default for Config {
                 jwks_refetch_seconds: 5,
                 jwks_ttl_seconds: 3600,
             },
+            policy_dir: None,
         }
     }
 }
@@ -217,6 +220,13 @@ impl Config {
     /// Cookies marked `Secure`, callback URLs on `https`.
     pub fn secure_cookies(&self) -> bool {
         self.auth.secure_cookies.unwrap_or(!self.demo)
+    }
+
+    pub fn policy_source(&self) -> portico_policies::PolicySource {
+        match &self.policy_dir {
+            Some(dir) => portico_policies::PolicySource::Directory(dir.clone()),
+            None => portico_policies::PolicySource::Builtin,
+        }
     }
 
     pub fn introspection(&self) -> bool {

@@ -11,7 +11,8 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use portico_resolvers::{Caller, ErrorCode, PortalContext};
+use portico_resolvers::{Access, Caller, ErrorCode, PortalContext};
+use portico_store::TenantScope;
 use serde_json::json;
 use tower_sessions::Session;
 
@@ -135,12 +136,98 @@ pub async fn post(
             ),
         );
     }
-    let mut batch = batch.data(portal);
-    if let Some(caller) = caller {
-        batch = batch.data(caller);
-    }
-    let response = state.schema.execute_batch(batch).await;
+    let response = match batch {
+        BatchRequest::Single(request) => {
+            match execute(&state, portal, caller, vec![request]).await {
+                Ok(mut list) => BatchResponse::Single(list.remove(0)),
+                Err(response) => return response,
+            }
+        }
+        BatchRequest::Batch(requests) => match execute(&state, portal, caller, requests).await {
+            Ok(list) => BatchResponse::Batch(list),
+            Err(response) => return response,
+        },
+    };
     respond(&headers, response)
+}
+
+/// Runs operations with the request's portal, caller and access, then adds one FIELD_MASKED
+/// error per masked field path.
+async fn execute(
+    state: &AppState,
+    portal: PortalContext,
+    caller: Option<Caller>,
+    requests: Vec<async_graphql::Request>,
+) -> Result<Vec<async_graphql::Response>, Response> {
+    // The caller's tenant's grants, once per request: the facts of delegated scopes.
+    let delegations = match &caller {
+        Some(c) => state
+            .store
+            .delegations(&TenantScope::single(c.tenant.id.clone()))
+            .await
+            .map_err(|err| {
+                tracing::error!(error = %err, "cannot read the caller's grants");
+                request_error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    ErrorCode::Unavailable,
+                    "the service is unavailable, try again",
+                )
+            })?,
+        None => Vec::new(),
+    };
+    let authorizer = state.policies.current();
+    let directory = state.directory.current();
+    let now = chrono::Utc::now();
+    let mut masks = Vec::with_capacity(requests.len());
+    let prepared: Vec<_> = requests
+        .into_iter()
+        .map(|request| {
+            let access = Access::new(
+                authorizer.clone(),
+                directory.clone(),
+                caller.as_ref(),
+                &delegations,
+                now,
+            );
+            masks.push(access.masks());
+            let mut request = request
+                .data(portal.clone())
+                .data(access)
+                .data(state.store.clone());
+            if let Some(caller) = &caller {
+                request = request.data(caller.clone());
+            }
+            request
+        })
+        .collect();
+    let responses = match state
+        .schema
+        .execute_batch(BatchRequest::Batch(prepared))
+        .await
+    {
+        BatchResponse::Batch(list) => list,
+        BatchResponse::Single(one) => vec![one],
+    };
+    Ok(responses
+        .into_iter()
+        .zip(masks)
+        .map(|(mut response, masks)| {
+            for path in masks.paths() {
+                let mut error =
+                    ServerError::new(format!("{path}: you may not read this field"), None);
+                error.path = path
+                    .split('.')
+                    .map(|s| async_graphql::PathSegment::Field(s.to_owned()))
+                    .collect();
+                error
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", ErrorCode::FieldMasked.as_str());
+                response.errors.push(error);
+            }
+            response
+        })
+        .collect())
 }
 
 pub async fn get(
@@ -205,12 +292,10 @@ pub async fn get(
             }
         }
     }
-    let mut request = request.data(portal);
-    if let Some(caller) = caller {
-        request = request.data(caller);
+    match execute(&state, portal, caller, vec![request]).await {
+        Ok(mut list) => respond(&headers, BatchResponse::Single(list.remove(0))),
+        Err(response) => response,
     }
-    let response = state.schema.execute(request).await;
-    respond(&headers, BatchResponse::Single(response))
 }
 
 /// Gives every error a code and picks status and media type.

@@ -15,7 +15,7 @@ use std::time::Duration;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portico_resolvers::{Caller, ErrorCode};
-use portico_store::model::{IdentityProvider, Region, Tenant, TenantKind};
+use portico_store::model::{IdentityProvider, Tenant, TenantKind};
 use portico_store::{Directory, StoreError, TenantScope};
 use serde::Deserialize;
 use tower_sessions::Session;
@@ -175,32 +175,7 @@ pub async fn caller_for(
         .store
         .role_assignments(&TenantScope::single(user.tenant_id.clone()), &user.id)
         .await?;
-    let mut roles: Vec<_> = assignments.iter().map(|a| a.role).collect();
-    roles.dedup();
-    // A role without regions reaches the tenant's own region, or every region for a tenant
-    // that has none (resellers, the platform).
-    let mut regions: Vec<Region> = Vec::new();
-    for a in &assignments {
-        let reach: Vec<Region> = if !a.regions.is_empty() {
-            a.regions.clone()
-        } else if let Some(region) = tenant.region {
-            vec![region]
-        } else {
-            Region::ALL.to_vec()
-        };
-        for r in reach {
-            if !regions.contains(&r) {
-                regions.push(r);
-            }
-        }
-    }
-    regions.sort_by_key(|r| Region::ALL.iter().position(|x| x == r));
-    Ok(Caller {
-        user,
-        tenant,
-        roles,
-        regions,
-    })
+    Ok(Caller::new(user, tenant, &assignments))
 }
 
 /// The `Origin` a same-site request from this portal carries.

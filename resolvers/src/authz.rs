@@ -1,0 +1,240 @@
+//! The request's access: the caller's facts, the facts of what it touches, and the policy's
+//! answers. Resolvers ask here; they never decide themselves.
+//!
+//! Relations, active grants and regions are computed from the in-memory tenant tree and the
+//! caller's grants; what they mean is decided by `portico-policies` only.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use portico_policies::{
+    Action, Actor, Authorizer, CachedAuthorizer, Decision, Grant, Kind, Region, Relation, Resource,
+    Role, TenantKind, Visibility,
+};
+use portico_store::model::{self, Delegation, Tenant};
+use portico_store::{Directory, TenantScope};
+
+use crate::Caller;
+
+pub fn role(r: model::Role) -> Role {
+    match r {
+        model::Role::PlatformAdmin => Role::PlatformAdmin,
+        model::Role::ResellerAdmin => Role::ResellerAdmin,
+        model::Role::PricingManager => Role::PricingManager,
+        model::Role::SalesRep => Role::SalesRep,
+        model::Role::Support => Role::Support,
+        model::Role::CustomerAdmin => Role::CustomerAdmin,
+        model::Role::Buyer => Role::Buyer,
+        model::Role::Viewer => Role::Viewer,
+    }
+}
+
+pub fn region(r: model::Region) -> Region {
+    match r {
+        model::Region::Eu => Region::Eu,
+        model::Region::Na => Region::Na,
+        model::Region::Apac => Region::Apac,
+    }
+}
+
+pub fn tenant_kind(k: model::TenantKind) -> TenantKind {
+    match k {
+        model::TenantKind::Platform => TenantKind::Platform,
+        model::TenantKind::Reseller => TenantKind::Reseller,
+        model::TenantKind::Customer => TenantKind::Customer,
+    }
+}
+
+pub fn grant(s: model::DelegatedScope) -> Grant {
+    match s {
+        model::DelegatedScope::UserAdmin => Grant::UserAdmin,
+        model::DelegatedScope::SettingsAdmin => Grant::SettingsAdmin,
+        model::DelegatedScope::SupportReadonly => Grant::SupportReadonly,
+    }
+}
+
+/// One request's view of authorization. Cheap to share; the authorizer is the one that was
+/// current when the request began (a reload does not change a request halfway).
+pub struct Access {
+    authorizer: Arc<CachedAuthorizer>,
+    directory: Arc<Directory>,
+    actor: Actor,
+    actor_tenant: Option<Tenant>,
+    user_id: Option<String>,
+    /// Scopes the caller's tenant holds, active and unexpired, per customer tenant.
+    grants: HashMap<String, Vec<Grant>>,
+    /// Field paths (list indices removed) masked in this request: one error each.
+    masked: MaskLog,
+}
+
+/// The field paths masked while a request ran, read by the server afterwards to add one
+/// FIELD_MASKED error per path.
+#[derive(Debug, Clone, Default)]
+pub struct MaskLog(Arc<Mutex<BTreeSet<String>>>);
+
+impl MaskLog {
+    pub fn paths(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect()
+    }
+}
+
+impl Access {
+    /// `delegations` are the grants given or held by the caller's tenant; only the active ones
+    /// it holds count.
+    pub fn new(
+        authorizer: Arc<CachedAuthorizer>,
+        directory: Arc<Directory>,
+        caller: Option<&Caller>,
+        delegations: &[Delegation],
+        now: DateTime<Utc>,
+    ) -> Access {
+        let Some(caller) = caller else {
+            return Access {
+                authorizer,
+                directory,
+                actor: Actor::anonymous(),
+                actor_tenant: None,
+                user_id: None,
+                grants: HashMap::new(),
+                masked: MaskLog::default(),
+            };
+        };
+        let mut grants: HashMap<String, Vec<Grant>> = HashMap::new();
+        for d in delegations
+            .iter()
+            .filter(|d| d.reseller_id == caller.tenant.id && d.is_active(now))
+        {
+            grants
+                .entry(d.customer_id.clone())
+                .or_default()
+                .extend(d.scopes.iter().copied().map(grant));
+        }
+        Access {
+            authorizer,
+            directory,
+            actor: Actor::new(
+                tenant_kind(caller.tenant.kind),
+                caller.roles.iter().copied().map(role),
+                caller.regions.iter().copied().map(region),
+            ),
+            actor_tenant: Some(caller.tenant.clone()),
+            user_id: Some(caller.user.id.clone()),
+            grants,
+            masked: MaskLog::default(),
+        }
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    pub fn directory(&self) -> &Directory {
+        &self.directory
+    }
+
+    pub fn actor_tenant(&self) -> Option<&Tenant> {
+        self.actor_tenant.as_ref()
+    }
+
+    /// How `tenant_id` relates to the caller's tenant.
+    pub fn relation(&self, tenant_id: &str) -> Relation {
+        let Some(me) = &self.actor_tenant else {
+            return Relation::Unrelated;
+        };
+        let Some(other) = self.directory.tenant(tenant_id) else {
+            return Relation::Unrelated;
+        };
+        if other.id == me.id {
+            Relation::Same
+        } else if other.parent_id.as_deref() == Some(me.id.as_str())
+            && me.kind == model::TenantKind::Reseller
+        {
+            Relation::OwnCustomer
+        } else if me.parent_id.as_deref() == Some(other.id.as_str())
+            && me.kind == model::TenantKind::Customer
+        {
+            Relation::OwnReseller
+        } else if me.kind == model::TenantKind::Platform {
+            Relation::PlatformScope
+        } else {
+            Relation::Unrelated
+        }
+    }
+
+    /// The facts of something that belongs to `tenant`.
+    pub fn facts(&self, kind: Kind, tenant: &Tenant) -> Resource {
+        Resource::new(
+            kind,
+            self.relation(&tenant.id),
+            tenant.region.map(region),
+            Visibility::All,
+            self.grants.get(&tenant.id).into_iter().flatten().copied(),
+            tenant_kind(tenant.kind),
+        )
+    }
+
+    /// A user's facts: `SELF` when it is the caller.
+    pub fn user_facts(&self, user: &model::User) -> Option<Resource> {
+        let tenant = self.directory.tenant(&user.tenant_id)?;
+        let mut facts = self.facts(Kind::User, tenant);
+        if self.user_id.as_deref() == Some(user.id.as_str()) {
+            facts = Resource::new(
+                Kind::User,
+                Relation::Itself,
+                facts.region,
+                facts.visibility,
+                facts.grants().iter().copied(),
+                facts.owner_kind,
+            );
+        }
+        Some(facts)
+    }
+
+    pub fn decide(&self, action: Action, resource: &Resource) -> Decision {
+        self.authorizer.decide(&self.actor, action, resource)
+    }
+
+    pub fn allows(&self, action: Action, resource: &Resource) -> bool {
+        self.decide(action, resource).allowed
+    }
+
+    pub fn field_allowed(&self, resource: &Resource, field: &str) -> bool {
+        self.authorizer
+            .fields(&self.actor, Action::Read, resource)
+            .contains(field)
+    }
+
+    /// The tenants whose `kind` objects the caller may read: the policy's allowed facts over
+    /// the kind's domain, matched against every live tenant of the tree.
+    pub fn scope(&self, kind: Kind) -> TenantScope {
+        let allowed = self.authorizer.allowed_set(&self.actor, Action::Read, kind);
+        TenantScope::of(
+            self.directory
+                .tenants
+                .iter()
+                .filter(|t| t.deleted_at.is_none())
+                .filter(|t| allowed.contains(&self.facts(kind, t)))
+                .map(|t| t.id.clone()),
+        )
+    }
+
+    /// Records a masked field at `path` (indices dropped).
+    pub fn mask(&self, path: String) {
+        self.masked
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(path);
+    }
+
+    /// A handle on this request's masked paths.
+    pub fn masks(&self) -> MaskLog {
+        self.masked.clone()
+    }
+}
