@@ -5,6 +5,7 @@
 //! and call the store. They never build SQL and never decide access on their own.
 
 pub mod authz;
+pub mod cases;
 mod error;
 mod ids;
 mod tenancy;
