@@ -50,6 +50,11 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL), as committed in schema/portico.graphql.
     Schema,
+    /// Check, test and explain the authorization policy.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Print a bearer token for a demo user, signed with the demo issuer's key (no server
     /// needed): curl -H "Authorization: Bearer $(portico token --user buyer@alpine.test)" …
     Token {
@@ -65,8 +70,54 @@ enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Check that a policy file or directory loads (run it before sending SIGHUP).
+    Check {
+        /// A .polar file or a directory of them.
+        path: PathBuf,
+    },
+    /// Run the policy test cases against the database's demo data.
+    Test {
+        /// Directory of *.yaml case files.
+        #[arg(long, value_name = "DIR", default_value = "policies/cases")]
+        cases: PathBuf,
+    },
+    /// Say whether a user may do something, and which rule decided.
+    Explain {
+        /// The user's email, e.g. rep-eu@northwind.test.
+        #[arg(long, value_name = "EMAIL")]
+        user: String,
+        /// read, request, approve or revoke.
+        #[arg(long, value_name = "ACTION")]
+        action: String,
+        /// KIND:NAME: tenant:SLUG, customer:SLUG, user:EMAIL, delegation:CUSTOMER>RESELLER,
+        /// portal:SLUG.
+        #[arg(long, value_name = "KIND:NAME")]
+        resource: String,
+        /// A field of the resource, e.g. users.
+        #[arg(long, value_name = "FIELD")]
+        field: Option<String>,
+    },
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Policy {
+        command: PolicyCommand::Check { path },
+    } = &cli.command
+    {
+        return match portico_policies::check(path) {
+            Ok(()) => {
+                println!("{}: the policy loads", path.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("portico: {}: {e}", path.display());
+                ExitCode::FAILURE
+            }
+        };
+    }
     if let Command::Schema = cli.command {
         print!("{}", portico_resolvers::sdl());
         return ExitCode::SUCCESS;
@@ -126,6 +177,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Policy { command } => policy(&config, command).await,
         Command::Token {
             user,
             ttl,
@@ -137,6 +189,73 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Schema => unreachable!("handled before the runtime starts"),
     }
+}
+
+async fn policy(config: &Config, command: PolicyCommand) -> anyhow::Result<()> {
+    use portico_policies::{CaseFile, Policies, ResourceRef};
+    use portico_resolvers::cases::CaseWorld;
+    let policies = Policies::load(config.policy_source())?;
+    let authorizer = policies.current();
+    let store = crate::app::connect(config).await?;
+    let world = CaseWorld::load(&store)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let result = match command {
+        PolicyCommand::Check { .. } => unreachable!("handled before the runtime starts"),
+        PolicyCommand::Test { cases } => {
+            let files = CaseFile::load_dir(&cases)?;
+            let report = world
+                .run(&authorizer, &files)
+                .await
+                .map_err(|e| anyhow::anyhow!(e))?;
+            for failure in &report.failures {
+                println!("FAIL {failure}");
+            }
+            println!(
+                "policy cases: {} run, {} passed, {} failed ({} files in {})",
+                report.total,
+                report.total - report.failures.len(),
+                report.failures.len(),
+                files.len(),
+                cases.display()
+            );
+            if report.failures.is_empty() {
+                Ok(())
+            } else {
+                Err(anyhow::anyhow!(
+                    "{} policy cases fail",
+                    report.failures.len()
+                ))
+            }
+        }
+        PolicyCommand::Explain {
+            user,
+            action,
+            resource,
+            field,
+        } => {
+            let resource_ref = ResourceRef::parse(&resource)
+                .ok_or_else(|| anyhow::anyhow!("--resource: {resource:?} is not KIND:NAME"))?;
+            let e = world
+                .explain(&authorizer, &user, &action, &resource_ref, field.as_deref())
+                .await
+                .map_err(|e| anyhow::anyhow!(e))?;
+            let target = match &field {
+                Some(f) => format!("{resource}.{f}"),
+                None => resource.clone(),
+            };
+            println!(
+                "{}: {user} {action} {target}",
+                if e.decision.allowed { "ALLOW" } else { "DENY" }
+            );
+            println!("  reason:   {}", e.decision.reason);
+            println!("  actor:    {}", e.actor);
+            println!("  resource: {:?}", e.resource);
+            Ok(())
+        }
+    };
+    store.close().await;
+    result
 }
 
 /// A demo user's bearer token, as the demo issuer would issue it.

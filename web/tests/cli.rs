@@ -32,9 +32,15 @@ impl Drop for Server {
 
 /// Starts `serve`, returns the server, its port and what it printed up to "listening on".
 fn serve(args: &[&str]) -> (Server, u16, String) {
+    serve_env(args, &[])
+}
+
+/// `serve` with extra environment variables.
+fn serve_env(args: &[&str], envs: &[(&str, &std::path::Path)]) -> (Server, u16, String) {
     let mut child = Command::new(BIN)
         .arg("serve")
         .args(args)
+        .envs(envs.iter().copied())
         .env("PORTICO_LOG__FILTER", "warn")
         .env_remove("PORTICO_DATABASE_URL")
         .stdout(Stdio::piped())
@@ -191,4 +197,137 @@ async fn migrate_and_seed_against_postgres_succeed_twice_in_a_row() {
         .execute(&mut conn)
         .await
         .unwrap();
+}
+
+async fn customers_seen_by(port: u16, token: &str) -> Option<u64> {
+    let body: serde_json::Value = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{port}/graphql"))
+        .header("host", "northwind.localhost")
+        .header("authorization", format!("Bearer {token}"))
+        .json(&serde_json::json!({ "query": "{ customers { totalCount } }" }))
+        .send()
+        .await
+        .expect("request")
+        .json()
+        .await
+        .expect("json");
+    body["data"]["customers"]["totalCount"].as_u64()
+}
+
+/// Polls until `want` or a bounded wait runs out (a reload takes effect asynchronously).
+async fn eventually_customers(port: u16, token: &str, want: u64) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let got = customers_seen_by(port, token).await.unwrap_or(u64::MAX);
+        if got == want || Instant::now() > deadline {
+            return got;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn policy_commands_and_sighup_reload_without_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let policy_dir = dir.path().join("policy");
+    std::fs::create_dir_all(&policy_dir).unwrap();
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../policies/portico.polar"
+    ))
+    .unwrap();
+    std::fs::write(policy_dir.join("portico.polar"), &shipped).unwrap();
+
+    // `policy check` before a reload: a broken file is refused with where and why.
+    let broken = dir.path().join("broken.polar");
+    std::fs::write(&broken, "allow(actor, action, resource) if").unwrap();
+    let (ok, out) = portico(&["policy", "check", broken.to_str().unwrap()]);
+    assert!(!ok && out.contains("does not load"), "{out}");
+    let (ok, out) = portico(&["policy", "check", policy_dir.to_str().unwrap()]);
+    assert!(ok, "{out}");
+
+    let data_arg = data.to_str().unwrap();
+    let (server, port, _) = serve_env(
+        &["--demo", "--listen", "127.0.0.1:0", "--data-dir", data_arg],
+        &[("PORTICO_POLICY_DIR", &policy_dir)],
+    );
+    let pid = server.0.id();
+    let (ok, token) = portico(&[
+        "token",
+        "--user",
+        "admin@northwind.test",
+        "--data-dir",
+        data_arg,
+    ]);
+    assert!(ok, "{token}");
+    let token = token.trim().to_owned();
+    assert_eq!(
+        eventually_customers(port, &token, 3).await,
+        3,
+        "the shipped policy"
+    );
+
+    let (ok, out) = portico(&[
+        "policy",
+        "test",
+        "--cases",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/cases"),
+        "--data-dir",
+        data_arg,
+    ]);
+    assert!(ok && out.contains("0 failed"), "{out}");
+    let (ok, out) = portico(&[
+        "policy",
+        "explain",
+        "--user",
+        "rep-na@northwind.test",
+        "--action",
+        "read",
+        "--resource",
+        "customer:alpine-dealers",
+        "--data-dir",
+        data_arg,
+    ]);
+    assert!(
+        ok && out.starts_with("DENY") && out.contains("no rule allows it"),
+        "{out}"
+    );
+
+    // A broken policy on SIGHUP: the running one stays.
+    std::fs::write(
+        policy_dir.join("portico.polar"),
+        "allow(actor, action, resource) if",
+    )
+    .unwrap();
+    let hup = |pid: u32| {
+        Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .unwrap()
+    };
+    assert!(hup(pid).success());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        customers_seen_by(port, &token).await,
+        Some(3),
+        "the running policy stays"
+    );
+
+    // A policy without the reseller rule for customers: after SIGHUP, northwind's admin sees none.
+    let narrower = shipped.replace(
+        "decide(actor: Caller, \"read\", resource: Object, \"reseller staff read their own customers (sales reps: in their regions)\") if",
+        "decide(actor: Caller, \"read\", resource: Object, \"disabled\") if false and",
+    );
+    assert_ne!(
+        narrower, shipped,
+        "the rule to remove is in the shipped policy"
+    );
+    std::fs::write(policy_dir.join("portico.polar"), narrower).unwrap();
+    assert!(hup(pid).success());
+    assert_eq!(
+        eventually_customers(port, &token, 0).await,
+        0,
+        "the reloaded policy"
+    );
 }
