@@ -88,6 +88,9 @@ pub struct CachedAuthorizer {
     scopes: Cache<(Actor, Action, Kind), Arc<AllowedSet>>,
 }
 
+/// The kinds a list query reads, whose scopes a request may need.
+pub const LIST_KINDS: &[Kind] = &[Kind::Tenant, Kind::Customer, Kind::User, Kind::Delegation];
+
 /// Entries per cache. Facts carry no ids, so the number of distinct keys grows with the
 /// combinations of roles and relations, not with tenants or rows.
 pub const CACHE_CAPACITY: usize = 100_000;
@@ -105,6 +108,11 @@ impl CachedAuthorizer {
 
     pub fn engine(&self) -> &OsoEngine {
         &self.engine
+    }
+
+    /// Whether `allowed_set` would answer from the cache.
+    pub fn has_allowed_set(&self, actor: &Actor, action: Action, kind: Kind) -> bool {
+        self.scopes.get(&(actor.clone(), action, kind)).is_some()
     }
 
     /// The resource facts of `kind` that `action` is allowed on, over the kind's whole finite

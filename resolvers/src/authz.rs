@@ -118,15 +118,23 @@ impl Access {
         Access {
             authorizer,
             directory,
-            actor: Actor::new(
-                tenant_kind(caller.tenant.kind),
-                caller.roles.iter().copied().map(role),
-                caller.regions.iter().copied().map(region),
-            ),
+            actor: Access::actor_of(Some(caller)),
             actor_tenant: Some(caller.tenant.clone()),
             user_id: Some(caller.user.id.clone()),
             grants,
             masked: MaskLog::default(),
+        }
+    }
+
+    /// The policy's view of a caller (anonymous when there is none).
+    pub fn actor_of(caller: Option<&Caller>) -> Actor {
+        match caller {
+            None => Actor::anonymous(),
+            Some(c) => Actor::new(
+                tenant_kind(c.tenant.kind),
+                c.roles.iter().copied().map(role),
+                c.regions.iter().copied().map(region),
+            ),
         }
     }
 

@@ -3,6 +3,7 @@
 //! only `application/json`. Every error leaves with an `extensions.code`.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, ServerError};
@@ -151,6 +152,31 @@ pub async fn post(
     respond(&headers, response)
 }
 
+/// A caller's first request computes its list scopes (a few hundred policy queries, tens of
+/// milliseconds): on the blocking pool, so no async worker stalls. Later requests find them
+/// cached.
+async fn warm_scopes(
+    authorizer: &Arc<portico_policies::CachedAuthorizer>,
+    caller: Option<&Caller>,
+) {
+    let actor = Access::actor_of(caller);
+    let cold: Vec<_> = portico_policies::LIST_KINDS
+        .iter()
+        .copied()
+        .filter(|&k| !authorizer.has_allowed_set(&actor, portico_policies::Action::Read, k))
+        .collect();
+    if cold.is_empty() {
+        return;
+    }
+    let authorizer = authorizer.clone();
+    let _ = tokio::task::spawn_blocking(move || {
+        for kind in cold {
+            authorizer.allowed_set(&actor, portico_policies::Action::Read, kind);
+        }
+    })
+    .await;
+}
+
 /// Runs operations with the request's portal, caller and access, then adds one FIELD_MASKED
 /// error per masked field path.
 async fn execute(
@@ -178,6 +204,7 @@ async fn execute(
     let authorizer = state.policies.current();
     let directory = state.directory.current();
     let now = chrono::Utc::now();
+    warm_scopes(&authorizer, caller.as_ref()).await;
     let mut masks = Vec::with_capacity(requests.len());
     let prepared: Vec<_> = requests
         .into_iter()
