@@ -7,12 +7,13 @@
 pub mod authz;
 pub mod cases;
 mod error;
+mod grants;
 mod ids;
 mod tenancy;
 mod types;
 
 use async_graphql::{
-    Context, EmptyMutation, EmptySubscription, ErrorExtensions, ID, Object, Schema,
+    Context, EmptySubscription, ErrorExtensions, ID, MergedObject, Object, Schema,
 };
 
 pub use authz::Access;
@@ -94,11 +95,11 @@ impl Default for SchemaOptions {
     }
 }
 
-pub type PorticoSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type PorticoSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema with its limits.
 pub fn schema(options: &SchemaOptions) -> PorticoSchema {
-    let mut builder = Schema::build(Query, EmptyMutation, EmptySubscription)
+    let mut builder = Schema::build(Query, Mutation::default(), EmptySubscription)
         .limit_depth(options.max_depth)
         .limit_complexity(options.max_complexity)
         // Fragments that spread into each other would otherwise recurse before the depth check.
@@ -116,6 +117,10 @@ pub fn sdl() -> String {
 }
 
 pub struct Query;
+
+/// Every mutation takes one input object and returns a payload.
+#[derive(MergedObject, Default)]
+pub struct Mutation(grants::GrantMutations);
 
 #[Object]
 impl Query {

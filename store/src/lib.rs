@@ -8,6 +8,7 @@
 
 mod db;
 mod error;
+mod grants;
 mod identity;
 pub mod model;
 mod repo;
@@ -17,6 +18,7 @@ mod sessions;
 
 pub use db::{Backend, Readiness, Store, StoreOptions, redact_url};
 pub use error::StoreError;
+pub use grants::{GrantChange, MAX_GRANT_DAYS};
 pub use identity::{ALLOWED_ALGORITHMS, NewIdentityProvider};
 pub use repo::{AUDIT_GENESIS, ChainReport, Directory, audit_hash};
 pub use scope::TenantScope;

@@ -121,7 +121,7 @@ impl From<UserRow> for User {
 }
 
 #[derive(sqlx::FromRow)]
-struct DelegationRow {
+pub(crate) struct DelegationRow {
     id: String,
     tenant_id: String,
     reseller_id: String,
