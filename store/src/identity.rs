@@ -8,6 +8,10 @@ use crate::model::*;
 use crate::repo::{append_audit, enqueue_outbox};
 use crate::{Store, StoreError, TenantScope};
 
+/// Live (not deleted) users, before the caller's predicates.
+const LIVE_USERS: &str = "SELECT id, tenant_id, issuer, subject, email, display_name, deactivated_at \
+                          FROM users WHERE deleted_at IS NULL";
+
 /// A tenant's OIDC provider, as an administrator registers it.
 #[derive(Debug, Clone)]
 pub struct NewIdentityProvider {
@@ -198,9 +202,7 @@ impl Store {
     ) -> Result<Option<User>, StoreError> {
         scoped!(self, scope, read, |conn, d| {
             let sql = format!(
-                "SELECT id, tenant_id, issuer, subject, email, display_name, deactivated_at \
-                 FROM users WHERE lower(email) = lower($1) AND deleted_at IS NULL AND {} \
-                 ORDER BY tenant_id LIMIT 1",
+                "{LIVE_USERS} AND lower(email) = lower($1) AND {} ORDER BY tenant_id LIMIT 1",
                 d.in_json("tenant_id", 2)
             );
             let row: Option<crate::repo::UserRow> = sqlx::query_as(&sql)
@@ -219,11 +221,7 @@ impl Store {
         user_id: &str,
     ) -> Result<Option<User>, StoreError> {
         scoped!(self, scope, read, |conn, d| {
-            let sql = format!(
-                "SELECT id, tenant_id, issuer, subject, email, display_name, deactivated_at \
-                 FROM users WHERE id = $1 AND deleted_at IS NULL AND {}",
-                d.in_json("tenant_id", 2)
-            );
+            let sql = format!("{LIVE_USERS} AND id = $1 AND {}", d.in_json("tenant_id", 2));
             let row: Option<crate::repo::UserRow> = sqlx::query_as(&sql)
                 .bind(user_id)
                 .bind(scope.json())
@@ -253,11 +251,7 @@ impl Store {
         ),
     {
         scoped!(self, scope, write, |conn, d| {
-            let sql = format!(
-                "SELECT id, tenant_id, issuer, subject, email, display_name, deactivated_at \
-                 FROM users WHERE id = $1 AND deleted_at IS NULL AND {}",
-                d.in_json("tenant_id", 2)
-            );
+            let sql = format!("{LIVE_USERS} AND id = $1 AND {}", d.in_json("tenant_id", 2));
             let row: Option<crate::repo::UserRow> = sqlx::query_as(&sql)
                 .bind(user_id)
                 .bind(scope.json())
