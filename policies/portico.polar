@@ -4,11 +4,15 @@
 # (Polar classes: Caller for the actor and Object for the resource; Oso reserves Actor and
 # Resource.)
 #   actor:    signed_in, tenant_kind (PLATFORM | RESELLER | CUSTOMER | NONE), roles, regions
-#   resource: kind (portal | tenant | customer | user | delegation), relation of the resource's
+#   resource: kind (portal | tenant | customer | user | delegation | product), relation of the resource's
 #             tenant to the actor's (SELF | SAME | OWN_CUSTOMER | OWN_RESELLER | PLATFORM_SCOPE |
 #             UNRELATED), region ("" when none), visibility (ALL | GRANTED_TO_ME | NOT_GRANTED),
 #             grants (the delegated scopes the actor's tenant holds, active and unexpired, on the
-#             resource's tenant: USER_ADMIN | SETTINGS_ADMIN | SUPPORT_READONLY), owner_kind
+#             resource's tenant: USER_ADMIN | SETTINGS_ADMIN | SUPPORT_READONLY), owner_kind,
+#             live (a product: the listing is ACTIVE; everything else: true).
+#             For a product, region is the caller's tenant region when the listing is sold
+#             there ("" otherwise), and visibility is ALL, GRANTED_TO_ME (a restricted listing
+#             whose assortment names the caller's tenant) or NOT_GRANTED.
 #   action:   read | request | approve | revoke
 #
 # Every rule names its reason: decide(actor, action, resource, reason) and
@@ -119,3 +123,39 @@ field_rule(actor: Caller, "read", resource: Object, field: String, "a readable g
     resource.kind = "delegation" and
     field in ["id", "reseller", "customer", "scopes", "status", "expiresAt"] and
     allow(actor, "read", resource);
+
+# ---------------------------------------------------------------- products (listings)
+# A product's tenant is the reseller that lists it.
+
+decide(actor: Caller, "read", resource: Object, "reseller staff read their own catalog, every status") if
+    resource.kind = "product" and resource.relation = "SAME" and actor.tenant_kind = "RESELLER";
+decide(actor: Caller, "read", resource: Object, "customers read their reseller's active listings sold in their region and visible to them") if
+    resource.kind = "product" and resource.relation = "OWN_RESELLER" and resource.live = true and
+    resource.region in actor.regions and
+    (resource.visibility = "ALL" or resource.visibility = "GRANTED_TO_ME");
+decide(actor: Caller, "read", resource: Object, "platform admins read every catalog") if
+    resource.kind = "product" and resource.relation = "PLATFORM_SCOPE" and has_role(actor, "platform_admin");
+
+field_rule(actor: Caller, "read", resource: Object, field: String, "a readable product's description") if
+    resource.kind = "product" and
+    field in ["id", "sku", "name", "description", "brand", "category", "regions", "status", "visibility", "version"] and
+    allow(actor, "read", resource);
+
+# Prices: customers' admins and buyers see their own net price and the list price; viewers see
+# no prices at all; reseller admins, pricing managers and sales reps see list prices.
+sees_prices(actor: Caller, resource: Object) if
+    resource.relation = "OWN_RESELLER" and
+    (has_role(actor, "customer_admin") or has_role(actor, "buyer"));
+sees_prices(actor: Caller, resource: Object) if
+    resource.relation = "SAME" and
+    (has_role(actor, "reseller_admin") or has_role(actor, "pricing_manager") or has_role(actor, "sales_rep"));
+
+field_rule(actor: Caller, "read", resource: Object, field: String, "buyers, customer admins and pricing staff see prices") if
+    resource.kind = "product" and field in ["price", "listPrice"] and
+    allow(actor, "read", resource) and sees_prices(actor, resource);
+
+# Cost, margin and supplier: never customers, never sales reps.
+field_rule(actor: Caller, "read", resource: Object, field: String, "reseller admins and pricing managers see everything of their own listings") if
+    resource.kind = "product" and field in ["costPrice", "margin", "supplier"] and
+    resource.relation = "SAME" and
+    (has_role(actor, "reseller_admin") or has_role(actor, "pricing_manager"));

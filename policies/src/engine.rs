@@ -38,6 +38,8 @@ struct PolarResource {
     grants: Vec<String>,
     #[polar(attribute)]
     owner_kind: String,
+    #[polar(attribute)]
+    live: bool,
 }
 
 impl From<&Actor> for PolarActor {
@@ -60,6 +62,7 @@ impl From<&Resource> for PolarResource {
             visibility: r.visibility.as_str().to_owned(),
             grants: r.grants().iter().map(|g| g.as_str().to_owned()).collect(),
             owner_kind: r.owner_kind.as_str().to_owned(),
+            live: r.live,
         }
     }
 }

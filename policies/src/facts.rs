@@ -60,6 +60,7 @@ fact_enum!(Kind {
     Customer = "customer",
     User = "user",
     Delegation = "delegation",
+    Product = "product",
 });
 fact_enum!(Action { Read = "read", Request = "request", Approve = "approve", Revoke = "revoke" });
 
@@ -122,6 +123,8 @@ pub struct Resource {
     pub visibility: Visibility,
     grants: Vec<Grant>,
     pub owner_kind: TenantKind,
+    /// A product: the listing is ACTIVE. Everything else is always live.
+    pub live: bool,
 }
 
 impl Resource {
@@ -144,7 +147,14 @@ impl Resource {
             visibility,
             grants,
             owner_kind,
+            live: true,
         }
+    }
+
+    /// The same facts for a listing that is not ACTIVE (draft or inactive).
+    pub fn not_live(mut self) -> Resource {
+        self.live = false;
+        self
     }
 
     pub fn grants(&self) -> &[Grant] {

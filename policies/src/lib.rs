@@ -89,7 +89,13 @@ pub struct CachedAuthorizer {
 }
 
 /// The kinds a list query reads, whose scopes a request may need.
-pub const LIST_KINDS: &[Kind] = &[Kind::Tenant, Kind::Customer, Kind::User, Kind::Delegation];
+pub const LIST_KINDS: &[Kind] = &[
+    Kind::Tenant,
+    Kind::Customer,
+    Kind::User,
+    Kind::Delegation,
+    Kind::Product,
+];
 
 /// Entries per cache. Facts carry no ids, so the number of distinct keys grows with the
 /// combinations of roles and relations, not with tenants or rows.
@@ -207,22 +213,42 @@ impl AllowedSet {
         self.allowed.is_empty()
     }
 
+    /// The allowed facts, for turning into predicates.
+    pub fn iter(&self) -> impl Iterator<Item = &Resource> {
+        self.allowed.iter()
+    }
+
     pub fn len(&self) -> usize {
         self.allowed.len()
     }
 }
 
 /// Every combination of facts a resource of `kind` can have. Finite and small: relation ×
-/// region × grants (× what else varies for the kind).
+/// region × grants, and for products visibility × live instead of grants.
 pub fn domain(kind: Kind) -> impl Iterator<Item = Resource> {
     let owner_kinds: &'static [TenantKind] = match kind {
         Kind::Customer | Kind::Delegation => &[TenantKind::Customer],
+        Kind::Product => &[TenantKind::Reseller],
         _ => TenantKind::ALL,
+    };
+    let visibilities: &'static [Visibility] = match kind {
+        Kind::Product => Visibility::ALL,
+        _ => &[Visibility::All],
+    };
+    let lives: &'static [bool] = match kind {
+        Kind::Product => &[true, false],
+        _ => &[true],
     };
     let regions: Vec<Option<Region>> = std::iter::once(None)
         .chain(Region::ALL.iter().copied().map(Some))
         .collect();
-    let grant_sets: Vec<Vec<Grant>> = (0..(1u32 << Grant::ALL.len()))
+    // Grants matter for what a customer lets its reseller do; a reseller's catalog has none.
+    let grant_bits = if kind == Kind::Product {
+        0
+    } else {
+        Grant::ALL.len()
+    };
+    let grant_sets: Vec<Vec<Grant>> = (0..(1u32 << grant_bits))
         .map(|bits| {
             Grant::ALL
                 .iter()
@@ -237,14 +263,19 @@ pub fn domain(kind: Kind) -> impl Iterator<Item = Resource> {
         for region in &regions {
             for grants in &grant_sets {
                 for &owner_kind in owner_kinds {
-                    out.push(Resource::new(
-                        kind,
-                        relation,
-                        *region,
-                        Visibility::All,
-                        grants.iter().copied(),
-                        owner_kind,
-                    ));
+                    for &visibility in visibilities {
+                        for &live in lives {
+                            let r = Resource::new(
+                                kind,
+                                relation,
+                                *region,
+                                visibility,
+                                grants.iter().copied(),
+                                owner_kind,
+                            );
+                            out.push(if live { r } else { r.not_live() });
+                        }
+                    }
                 }
             }
         }

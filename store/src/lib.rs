@@ -6,16 +6,19 @@
 //! PostgreSQL) but never decides what a scope should be: that is the policy's job, above it.
 //! It knows nothing of GraphQL or HTTP.
 
+mod catalog;
 mod db;
 mod error;
 mod grants;
 mod identity;
 pub mod model;
+pub mod pricing;
 mod repo;
 mod scope;
 pub mod seed;
 mod sessions;
 
+pub use catalog::{CatalogQuery, CatalogRow};
 pub use db::{Backend, Readiness, Store, StoreOptions, redact_url};
 pub use error::StoreError;
 pub use grants::{GrantChange, MAX_GRANT_DAYS};

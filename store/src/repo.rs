@@ -151,8 +151,8 @@ impl TryFrom<DelegationRow> for Delegation {
 }
 
 #[derive(sqlx::FromRow)]
-struct ListingRow {
-    id: String,
+pub(crate) struct ListingRow {
+    pub(crate) id: String,
     tenant_id: String,
     master_product_id: Option<String>,
     sku: String,
@@ -168,8 +168,31 @@ struct ListingRow {
     version: i64,
 }
 
+/// A listing row and its regions as the model type.
+pub(crate) fn listing_from_row(r: ListingRow, regions: Vec<Region>) -> Result<Listing, StoreError> {
+    Ok(Listing {
+        cost: match (r.cost_amount, r.cost_currency) {
+            (Some(amount), Some(currency)) => Some(Money::new(amount, &currency)),
+            _ => None,
+        },
+        id: r.id,
+        tenant_id: r.tenant_id,
+        master_product_id: r.master_product_id,
+        sku: r.sku,
+        name: r.name,
+        description: r.description,
+        brand: r.brand,
+        category: r.category,
+        supplier: r.supplier,
+        status: r.status.parse()?,
+        visibility: r.visibility.parse()?,
+        regions,
+        version: r.version,
+    })
+}
+
 /// The listing with the master product's values filling what the listing does not override.
-const LISTING_SELECT: &str = "SELECT l.id, l.tenant_id, l.master_product_id, \
+pub(crate) const LISTING_SELECT: &str = "SELECT l.id, l.tenant_id, l.master_product_id, \
      COALESCE(l.sku, m.sku) AS sku, COALESCE(l.name, m.name) AS name, \
      COALESCE(l.description, m.description) AS description, COALESCE(l.brand, m.brand) AS brand, \
      COALESCE(l.category, m.category) AS category, COALESCE(l.supplier, m.supplier) AS supplier, \
@@ -514,25 +537,7 @@ impl Store {
             rows.into_iter()
                 .map(|r| {
                     let listing_regions = by_listing.remove(&r.id).unwrap_or_default();
-                    Ok(Listing {
-                        cost: match (r.cost_amount, r.cost_currency) {
-                            (Some(amount), Some(currency)) => Some(Money::new(amount, &currency)),
-                            _ => None,
-                        },
-                        id: r.id,
-                        tenant_id: r.tenant_id,
-                        master_product_id: r.master_product_id,
-                        sku: r.sku,
-                        name: r.name,
-                        description: r.description,
-                        brand: r.brand,
-                        category: r.category,
-                        supplier: r.supplier,
-                        status: r.status.parse()?,
-                        visibility: r.visibility.parse()?,
-                        regions: listing_regions,
-                        version: r.version,
-                    })
+                    listing_from_row(r, listing_regions)
                 })
                 .collect()
         })
