@@ -46,6 +46,9 @@ struct CatalogDbRow {
     granted: bool,
 }
 
+/// listing, amount, currency, valid from, valid to.
+type ContractRow = (String, i64, String, DateTime<Utc>, Option<DateTime<Utc>>);
+
 /// Values bound in order after the scope (`$1`).
 enum Bind {
     Text(String),
@@ -279,14 +282,13 @@ impl Store {
                     d.in_json("listing_id", 3),
                     d.in_json("tenant_id", 4)
                 );
-                let rows: Vec<(String, i64, String, DateTime<Utc>, Option<DateTime<Utc>>)> =
-                    sqlx::query_as(&sql)
-                        .bind(owner)
-                        .bind(customer)
-                        .bind(&ids)
-                        .bind(scope.json())
-                        .fetch_all(&mut *conn)
-                        .await?;
+                let rows: Vec<ContractRow> = sqlx::query_as(&sql)
+                    .bind(owner)
+                    .bind(customer)
+                    .bind(&ids)
+                    .bind(scope.json())
+                    .fetch_all(&mut *conn)
+                    .await?;
                 for (listing, amount, currency, valid_from, valid_to) in rows {
                     out.entry(listing).or_default().contract = Some(ContractPrice {
                         amount: Money::new(amount, &currency),
