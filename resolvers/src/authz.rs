@@ -54,6 +54,14 @@ pub fn grant(s: model::DelegatedScope) -> Grant {
     }
 }
 
+/// The policy's allowed product facts for one catalog, as SQL predicates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogPredicates {
+    pub active_only: bool,
+    pub sold_in: Option<model::Region>,
+    pub visible_to: Option<String>,
+}
+
 /// One request's view of authorization. Cheap to share; the authorizer is the one that was
 /// current when the request began (a reload does not change a request halfway).
 pub struct Access {
@@ -210,6 +218,52 @@ impl Access {
 
     pub fn allows(&self, action: Action, resource: &Resource) -> bool {
         self.decide(action, resource).allowed
+    }
+
+    /// The readable fields of a resource (one cached query).
+    pub fn fields(&self, resource: &Resource) -> Arc<BTreeSet<String>> {
+        self.authorizer.fields(&self.actor, Action::Read, resource)
+    }
+
+    pub fn product_facts(&self, row: &portico_store::CatalogRow) -> Resource {
+        crate::catalog::product_facts(self, row)
+    }
+
+    /// The catalog of `owner` as the caller may read it: `None` when nothing of it; else the
+    /// predicates the allowed facts imply (only active listings, only those sold in the
+    /// caller's region, only restricted ones granted to the caller's tenant).
+    pub fn catalog_predicates(&self, owner: &Tenant) -> Option<CatalogPredicates> {
+        let relation = self.relation(&owner.id);
+        let allowed = self
+            .authorizer
+            .allowed_set(&self.actor, Action::Read, Kind::Product);
+        let facts: Vec<&Resource> = allowed
+            .iter()
+            .filter(|f| f.relation == relation && f.owner_kind == tenant_kind(owner.kind))
+            .collect();
+        if facts.is_empty() {
+            return None;
+        }
+        let sold_in = if facts.iter().any(|f| f.region.is_none()) {
+            None
+        } else {
+            // Only facts with a region: the caller's own region, where the listing is sold.
+            let mine = self.actor_tenant.as_ref().and_then(|t| t.region)?;
+            if !facts.iter().any(|f| f.region == Some(region(mine))) {
+                return None;
+            }
+            Some(mine)
+        };
+        let visible_to = if facts.iter().any(|f| f.visibility == Visibility::NotGranted) {
+            None
+        } else {
+            Some(self.actor_tenant.as_ref()?.id.clone())
+        };
+        Some(CatalogPredicates {
+            active_only: !facts.iter().any(|f| !f.live),
+            sold_in,
+            visible_to,
+        })
     }
 
     pub fn field_allowed(&self, resource: &Resource, field: &str) -> bool {

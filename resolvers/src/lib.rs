@@ -6,6 +6,7 @@
 
 pub mod authz;
 pub mod cases;
+pub mod catalog;
 mod error;
 mod grants;
 mod ids;
@@ -152,6 +153,27 @@ impl Query {
         region: Option<Region>,
     ) -> async_graphql::Result<CustomerConnection> {
         tenancy::customers(tenancy::access(ctx)?, first, after, region)
+    }
+
+    /// The portal's catalog as the caller may see it: staff their own listings of every status,
+    /// customers the active listings sold in their region and visible to them. Ordered by SKU.
+    async fn products(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<catalog::ProductFilter>,
+    ) -> async_graphql::Result<catalog::ProductConnection> {
+        catalog::products(ctx, first, after, filter).await
+    }
+
+    /// One product; `null` and NOT_FOUND when the caller may not see it.
+    async fn product(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<Option<catalog::Product>> {
+        catalog::product(ctx, &id).await.map(Some)
     }
 
     /// One customer; `null` and NOT_FOUND when the caller may not see it.

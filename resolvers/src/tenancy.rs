@@ -30,7 +30,7 @@ fn store<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a portico_store::Stor
 }
 
 /// The field's path without list indices: one mask error per path, not per item.
-fn field_path(ctx: &Context<'_>) -> String {
+pub(crate) fn field_path(ctx: &Context<'_>) -> String {
     ctx.path_node
         .map(|p| {
             p.to_string_vec()
@@ -339,6 +339,7 @@ pub async fn delegations(
 #[derive(Interface)]
 #[graphql(field(name = "id", ty = "&ID"))]
 pub enum Node {
+    Product(crate::catalog::Product),
     Tenant(Tenant),
     Customer(Customer),
     User(User),
@@ -377,6 +378,12 @@ pub async fn node(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Node> {
             })
             .map(|t| Node::Tenant(Tenant::from(t)))
             .ok_or_else(|| not_found("node"));
+    }
+    if decode_id("Product", id).is_some() {
+        return crate::catalog::product(ctx, id)
+            .await
+            .map(Node::Product)
+            .map_err(|_| not_found("node"));
     }
     if decode_id("Customer", id).is_some() {
         return customer(access, id)

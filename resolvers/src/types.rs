@@ -30,6 +30,16 @@ impl From<model::Region> for Region {
     }
 }
 
+impl From<Region> for model::Region {
+    fn from(r: Region) -> Self {
+        match r {
+            Region::Eu => model::Region::Eu,
+            Region::Na => model::Region::Na,
+            Region::Apac => model::Region::Apac,
+        }
+    }
+}
+
 /// A tenant: the platform, a reseller or a customer.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct Tenant {

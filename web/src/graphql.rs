@@ -217,9 +217,15 @@ async fn execute(
                 now,
             );
             masks.push(access.masks());
+            let loader = portico_resolvers::catalog::price_loader(
+                &state.store,
+                &portal.tenant,
+                caller.as_ref(),
+            );
             let mut request = request
                 .data(portal.clone())
                 .data(access)
+                .data(loader)
                 .data(state.store.clone());
             if let Some(caller) = &caller {
                 request = request.data(caller.clone());

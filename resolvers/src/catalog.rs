@@ -1,0 +1,500 @@
+//! The catalog: `products`, `product(id)` and `Product` with its prices. A page costs the same
+//! statements whatever its size: listings and regions in one transaction, the prices of the
+//! whole page through one batched loader.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, Enum, ErrorExtensions, ID, InputObject, Object, SimpleObject};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::Utc;
+use portico_policies::{Action, Kind, Relation, Resource};
+use portico_store::model::{self, ListingStatus, Money as ModelMoney, TenantKind};
+use portico_store::pricing::{self, ListingPrices, NetPrice};
+use portico_store::{CatalogQuery, CatalogRow, Store, TenantScope};
+
+use crate::authz::Access;
+use crate::ids::{decode_id, encode_id};
+use crate::tenancy::{DEFAULT_PAGE, MAX_PAGE, PageInfo, access, field_path};
+use crate::types::Region;
+use crate::{ApiError, Caller, PortalContext};
+
+/// An amount of money: a decimal string (never a float) and its currency.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Money {
+    pub amount: String,
+    pub currency: String,
+}
+
+impl From<&ModelMoney> for Money {
+    fn from(m: &ModelMoney) -> Self {
+        Money {
+            amount: m.decimal(),
+            currency: m.currency.clone(),
+        }
+    }
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PriceSource {
+    /// The customer's own contract price.
+    #[graphql(name = "CONTRACT")]
+    Contract,
+    /// A price list of the reseller.
+    #[graphql(name = "PRICE_LIST")]
+    PriceList,
+}
+
+/// The viewer's own net price.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Price {
+    pub amount: Money,
+    pub source: PriceSource,
+    pub price_list: Option<String>,
+    pub min_quantity: i32,
+}
+
+impl From<NetPrice> for Price {
+    fn from(n: NetPrice) -> Self {
+        Price {
+            amount: Money::from(&n.amount),
+            source: match n.source {
+                pricing::PriceSource::Contract => PriceSource::Contract,
+                pricing::PriceSource::PriceList => PriceSource::PriceList,
+            },
+            price_list: n.price_list,
+            min_quantity: i32::try_from(n.min_quantity).unwrap_or(i32::MAX),
+        }
+    }
+}
+
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductStatus {
+    #[graphql(name = "DRAFT")]
+    Draft,
+    #[graphql(name = "ACTIVE")]
+    Active,
+    #[graphql(name = "INACTIVE")]
+    Inactive,
+}
+
+impl From<ProductStatus> for ListingStatus {
+    fn from(s: ProductStatus) -> Self {
+        match s {
+            ProductStatus::Draft => ListingStatus::Draft,
+            ProductStatus::Active => ListingStatus::Active,
+            ProductStatus::Inactive => ListingStatus::Inactive,
+        }
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct ProductFilter {
+    /// A category path; products in it and below it.
+    pub category: Option<String>,
+    pub brand: Option<String>,
+    pub region: Option<Region>,
+    pub status: Option<ProductStatus>,
+}
+
+/// The prices of a page's listings, loaded in one batch per request.
+pub struct PriceLoader {
+    store: Store,
+    scope: TenantScope,
+    owner: String,
+    customer: Option<String>,
+}
+
+impl Loader<String> for PriceLoader {
+    type Value = ListingPrices;
+    type Error = Arc<portico_store::StoreError>;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, ListingPrices>, Self::Error> {
+        let mut found = self
+            .store
+            .pricing_for(&self.scope, &self.owner, keys, self.customer.as_deref())
+            .await
+            .map_err(Arc::new)?;
+        // A listing without prices is a found, empty entry: it has no price, not an error.
+        Ok(keys
+            .iter()
+            .map(|k| (k.clone(), found.remove(k).unwrap_or_default()))
+            .collect())
+    }
+}
+
+/// The per-request price loader: the portal's catalog, the caller's contract prices.
+pub fn price_loader(
+    store: &Store,
+    portal: &model::Tenant,
+    caller: Option<&Caller>,
+) -> DataLoader<PriceLoader> {
+    let customer = caller
+        .filter(|c| c.tenant.kind == TenantKind::Customer)
+        .map(|c| c.tenant.id.clone());
+    let scope = TenantScope::of(std::iter::once(portal.id.clone()).chain(customer.clone()));
+    DataLoader::new(
+        PriceLoader {
+            store: store.clone(),
+            scope,
+            owner: portal.id.clone(),
+            customer,
+        },
+        tokio::spawn,
+    )
+}
+
+/// A product as the caller sees it: the reseller's listing with the master product's values
+/// filling what it does not override.
+pub struct Product {
+    id: ID,
+    row: CatalogRow,
+    facts: Resource,
+    fields: Arc<BTreeSet<String>>,
+}
+
+impl Product {
+    /// The product if the caller may read it.
+    pub fn visible(access: &Access, row: CatalogRow) -> Option<Product> {
+        let facts = access.product_facts(&row);
+        if !access.allows(Action::Read, &facts) {
+            return None;
+        }
+        let fields = access.fields(&facts);
+        Some(Product {
+            id: encode_id("Product", &row.listing.id),
+            row,
+            facts,
+            fields,
+        })
+    }
+
+    fn readable(&self, ctx: &Context<'_>, field: &str) -> async_graphql::Result<bool> {
+        if self.fields.contains(field) {
+            return Ok(true);
+        }
+        access(ctx)?.mask(field_path(ctx));
+        Ok(false)
+    }
+
+    async fn prices(&self, ctx: &Context<'_>) -> async_graphql::Result<ListingPrices> {
+        let loader = ctx
+            .data::<DataLoader<PriceLoader>>()
+            .map_err(|_| ApiError::Internal.extend())?;
+        loader
+            .load_one(self.row.listing.id.clone())
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "prices unreadable");
+                ApiError::Internal.extend()
+            })
+            .map(Option::unwrap_or_default)
+    }
+
+    /// The region prices are quoted for: the customer's own, or for staff the first of the
+    /// listing's regions they cover.
+    fn price_region(&self, access: &Access) -> Option<model::Region> {
+        if let Some(region) = access.actor_tenant().and_then(|t| t.region) {
+            return Some(region);
+        }
+        let mine = access.actor().regions();
+        model::Region::ALL.iter().copied().find(|r| {
+            self.row.listing.regions.contains(r) && mine.contains(&crate::authz::region(*r))
+        })
+    }
+
+    async fn list_price_value(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<ModelMoney>> {
+        let access = access(ctx)?;
+        let Some(region) = self.price_region(access) else {
+            return Ok(None);
+        };
+        let prices = self.prices(ctx).await?;
+        Ok(pricing::list_price(&prices, region, Utc::now()).map(|p| p.amount))
+    }
+}
+
+#[Object]
+impl Product {
+    pub async fn id(&self) -> &ID {
+        &self.id
+    }
+
+    async fn sku(&self) -> &str {
+        &self.row.listing.sku
+    }
+
+    async fn name(&self) -> &str {
+        &self.row.listing.name
+    }
+
+    async fn description(&self) -> Option<&str> {
+        self.row.listing.description.as_deref()
+    }
+
+    async fn brand(&self) -> Option<&str> {
+        self.row.listing.brand.as_deref()
+    }
+
+    /// The category path, e.g. `Workshop/Compressors`.
+    async fn category(&self) -> Option<&str> {
+        self.row.listing.category.as_deref()
+    }
+
+    async fn regions(&self) -> Vec<Region> {
+        self.row
+            .listing
+            .regions
+            .iter()
+            .copied()
+            .map(Region::from)
+            .collect()
+    }
+
+    /// The viewer's own net price for `quantity`: a valid contract price, else the best valid
+    /// price list of the viewer's region, tiered. `null` when there is none.
+    async fn price(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 1)] quantity: i32,
+    ) -> async_graphql::Result<Option<Price>> {
+        if !self.readable(ctx, "price")? {
+            return Ok(None);
+        }
+        if quantity < 1 {
+            return Err(ApiError::BadUserInput {
+                field: "quantity".into(),
+                message: "must be at least 1".into(),
+            }
+            .extend());
+        }
+        let access = access(ctx)?;
+        // A net price is a customer's; staff quote through a customer.
+        if self.facts.relation != Relation::OwnReseller {
+            return Ok(None);
+        }
+        let Some(region) = self.price_region(access) else {
+            return Ok(None);
+        };
+        let prices = self.prices(ctx).await?;
+        Ok(pricing::net_price(&prices, region, i64::from(quantity), Utc::now()).map(Price::from))
+    }
+
+    /// The list price (quantity 1, no contract) in the viewer's region.
+    async fn list_price(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Money>> {
+        if !self.readable(ctx, "listPrice")? {
+            return Ok(None);
+        }
+        Ok(self.list_price_value(ctx).await?.as_ref().map(Money::from))
+    }
+
+    /// What the reseller pays.
+    async fn cost_price(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Money>> {
+        if !self.readable(ctx, "costPrice")? {
+            return Ok(None);
+        }
+        Ok(self.row.listing.cost.as_ref().map(Money::from))
+    }
+
+    /// (list − cost) ÷ list, when both are in the same currency.
+    async fn margin(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<f64>> {
+        if !self.readable(ctx, "margin")? {
+            return Ok(None);
+        }
+        let (Some(list), Some(cost)) = (
+            self.list_price_value(ctx).await?,
+            self.row.listing.cost.as_ref(),
+        ) else {
+            return Ok(None);
+        };
+        if list.currency != cost.currency || list.amount_minor <= 0 {
+            return Ok(None);
+        }
+        let margin = (list.amount_minor - cost.amount_minor) as f64 / list.amount_minor as f64;
+        Ok(Some((margin * 10_000.0).round() / 10_000.0))
+    }
+
+    async fn supplier(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        if !self.readable(ctx, "supplier")? {
+            return Ok(None);
+        }
+        Ok(self.row.listing.supplier.clone())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct ProductEdge {
+    pub cursor: String,
+    pub node: Product,
+}
+
+#[derive(SimpleObject)]
+pub struct ProductConnection {
+    pub edges: Vec<ProductEdge>,
+    pub page_info: PageInfo,
+}
+
+fn cursor(row: &CatalogRow) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}\u{1f}{}", row.listing.sku, row.listing.id))
+}
+
+fn decode_cursor(c: &str) -> Option<(String, String)> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(c).ok()?).ok()?;
+    let (sku, id) = text.split_once('\u{1f}')?;
+    Some((sku.to_owned(), id.to_owned()))
+}
+
+fn portal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a PortalContext> {
+    ctx.data::<PortalContext>()
+        .map_err(|_| ApiError::Internal.extend())
+}
+
+fn store<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Store> {
+    ctx.data::<Store>().map_err(|_| ApiError::Internal.extend())
+}
+
+/// The tenants a catalog read touches: the portal's (the owner) and the caller's (assortments,
+/// contract prices).
+fn catalog_scope(access: &Access, owner: &str) -> TenantScope {
+    TenantScope::of(
+        std::iter::once(owner.to_owned()).chain(access.actor_tenant().map(|t| t.id.clone())),
+    )
+}
+
+pub async fn products(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    filter: Option<ProductFilter>,
+) -> async_graphql::Result<ProductConnection> {
+    let access = access(ctx)?;
+    let owner = &portal(ctx)?.tenant;
+    let first = match first {
+        None => DEFAULT_PAGE,
+        Some(n) if (0..=MAX_PAGE as i32).contains(&n) => n as usize,
+        Some(_) => {
+            return Err(ApiError::BadUserInput {
+                field: "first".into(),
+                message: format!("must be 0 to {MAX_PAGE}"),
+            }
+            .extend());
+        }
+    };
+    let after = match after {
+        None => None,
+        Some(c) => Some(decode_cursor(&c).ok_or_else(|| {
+            ApiError::BadUserInput {
+                field: "after".into(),
+                message: "not a cursor from this connection".into(),
+            }
+            .extend()
+        })?),
+    };
+    let empty = || ProductConnection {
+        edges: Vec::new(),
+        page_info: PageInfo {
+            has_next_page: false,
+            has_previous_page: false,
+            start_cursor: None,
+            end_cursor: None,
+        },
+    };
+    // The policy's allowed facts for the portal's catalog, as SQL predicates.
+    let Some(predicates) = access.catalog_predicates(owner) else {
+        return Ok(empty());
+    };
+    let filter = filter.unwrap_or_default();
+    let has_previous_page = after.is_some();
+    let query = CatalogQuery {
+        owner: owner.id.clone(),
+        category: filter.category.filter(|c| !c.is_empty()),
+        brand: filter.brand.filter(|b| !b.is_empty()),
+        region: filter.region.map(model::Region::from),
+        status: filter.status.map(ListingStatus::from),
+        active_only: predicates.active_only,
+        sold_in: predicates.sold_in,
+        visible_to: predicates.visible_to,
+        viewer_tenant: access.actor_tenant().map(|t| t.id.clone()),
+        after,
+        limit: first as i64 + 1,
+    };
+    let rows = store(ctx)?
+        .catalog_page(&catalog_scope(access, &owner.id), &query)
+        .await
+        .map_err(|e| ApiError::from(e).extend())?;
+    let has_next_page = rows.len() > first;
+    let edges: Vec<ProductEdge> = rows
+        .into_iter()
+        .take(first)
+        // Post-check: the predicates came from the same policy; this is the belt to its braces.
+        .filter_map(|row| {
+            let c = cursor(&row);
+            Product::visible(access, row).map(|node| ProductEdge { cursor: c, node })
+        })
+        .collect();
+    Ok(ProductConnection {
+        page_info: PageInfo {
+            has_next_page,
+            has_previous_page,
+            start_cursor: edges.first().map(|e| e.cursor.clone()),
+            end_cursor: edges.last().map(|e| e.cursor.clone()),
+        },
+        edges,
+    })
+}
+
+/// `product(id)` / `node(id)`: NOT_FOUND unless the caller may read it on this portal.
+pub async fn product(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Product> {
+    let not_found = || ApiError::NotFound("product").extend();
+    let raw = decode_id("Product", id).ok_or_else(not_found)?;
+    let access = access(ctx)?;
+    let owner = &portal(ctx)?.tenant;
+    let rows = store(ctx)?
+        .catalog_by_ids(
+            &catalog_scope(access, &owner.id),
+            &[raw],
+            access.actor_tenant().map(|t| t.id.as_str()),
+        )
+        .await
+        .map_err(|e| ApiError::from(e).extend())?;
+    rows.into_iter()
+        .find(|r| r.listing.tenant_id == owner.id)
+        .and_then(|row| Product::visible(access, row))
+        .ok_or_else(not_found)
+}
+
+/// Facts of a listing for the policy.
+pub fn product_facts(access: &Access, row: &CatalogRow) -> Resource {
+    let owner = access.directory().tenant(&row.listing.tenant_id);
+    let relation = access.relation(&row.listing.tenant_id);
+    // The caller's own region, when the listing is sold there.
+    let region = access
+        .actor_tenant()
+        .and_then(|t| t.region)
+        .filter(|r| row.listing.regions.contains(r))
+        .map(crate::authz::region);
+    let visibility = match (row.listing.visibility, row.granted) {
+        (model::Visibility::All, _) => portico_policies::Visibility::All,
+        (model::Visibility::Restricted, true) => portico_policies::Visibility::GrantedToMe,
+        (model::Visibility::Restricted, false) => portico_policies::Visibility::NotGranted,
+    };
+    let facts = Resource::new(
+        Kind::Product,
+        relation,
+        region,
+        visibility,
+        [],
+        owner.map_or(portico_policies::TenantKind::Reseller, |t| {
+            crate::authz::tenant_kind(t.kind)
+        }),
+    );
+    if row.listing.status == ListingStatus::Active {
+        facts
+    } else {
+        facts.not_live()
+    }
+}
