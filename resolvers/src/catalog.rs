@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use async_graphql::{Context, Enum, ErrorExtensions, ID, InputObject, Object, SimpleObject};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -99,6 +99,9 @@ pub struct ProductFilter {
     pub status: Option<ProductStatus>,
 }
 
+/// The per-request price loader, caching what it loaded for the rest of the request.
+pub type Prices = DataLoader<PriceLoader, HashMapCache>;
+
 /// The prices of a page's listings, loaded in one batch per request.
 pub struct PriceLoader {
     store: Store,
@@ -130,12 +133,12 @@ pub fn price_loader(
     store: &Store,
     portal: &model::Tenant,
     caller: Option<&Caller>,
-) -> DataLoader<PriceLoader> {
+) -> Prices {
     let customer = caller
         .filter(|c| c.tenant.kind == TenantKind::Customer)
         .map(|c| c.tenant.id.clone());
     let scope = TenantScope::of(std::iter::once(portal.id.clone()).chain(customer.clone()));
-    DataLoader::new(
+    DataLoader::with_cache(
         PriceLoader {
             store: store.clone(),
             scope,
@@ -143,6 +146,7 @@ pub fn price_loader(
             customer,
         },
         tokio::spawn,
+        HashMapCache::default(),
     )
 }
 
@@ -181,7 +185,7 @@ impl Product {
 
     async fn prices(&self, ctx: &Context<'_>) -> async_graphql::Result<ListingPrices> {
         let loader = ctx
-            .data::<DataLoader<PriceLoader>>()
+            .data::<Prices>()
             .map_err(|_| ApiError::Internal.extend())?;
         loader
             .load_one(self.row.listing.id.clone())
@@ -436,6 +440,24 @@ pub async fn products(
             Product::visible(access, row).map(|node| ProductEdge { cursor: c, node })
         })
         .collect();
+    // The page's prices in one batch when any price field is asked for: the resolvers then
+    // find them in the loader's cache, however the executor interleaves them.
+    let node = ctx.look_ahead().field("edges").field("node");
+    if ["price", "listPrice", "margin"]
+        .iter()
+        .any(|f| node.field(f).exists())
+    {
+        let loader = ctx
+            .data::<Prices>()
+            .map_err(|_| ApiError::Internal.extend())?;
+        loader
+            .load_many(edges.iter().map(|e| e.node.row.listing.id.clone()))
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "prices unreadable");
+                ApiError::Internal.extend()
+            })?;
+    }
     Ok(ProductConnection {
         page_info: PageInfo {
             has_next_page,

@@ -1,0 +1,119 @@
+//! A page of 100 products costs the same SQL statements as a page of 1: listings and regions
+//! in one transaction, prices through one batched loader. Counted from sqlx's own statement
+//! log (`sqlx::query` events), on SQLite and then PostgreSQL (one test, so no other test's
+//! statements are counted).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use portico_tests::{TestApp, TestDb};
+use serde_json::json;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{Layer, filter};
+
+static STATEMENTS: AtomicUsize = AtomicUsize::new(0);
+static LOG: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+struct Summary(String);
+impl tracing::field::Visit for Summary {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "summary" {
+            self.0 = format!("{value:?}");
+        }
+    }
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "summary" {
+            self.0 = value.to_owned();
+        }
+    }
+}
+
+struct CountStatements;
+
+impl<S: tracing::Subscriber> Layer<S> for CountStatements {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        if event.metadata().target() == "sqlx::query" {
+            let mut summary = Summary(String::new());
+            event.record(&mut summary);
+            // A new pooled connection's set-up is the pool's, not the page's.
+            if summary.0.starts_with("PRAGMA") || summary.0.starts_with("SET ROLE") {
+                return;
+            }
+            STATEMENTS.fetch_add(1, Ordering::SeqCst);
+            LOG.lock().unwrap().push(summary.0);
+        }
+    }
+}
+
+const PAGE: &str = "query($first: Int) { products(first: $first) { edges { node {
+  id sku name price { amount { amount currency } source } listPrice { amount } } } } }";
+
+async fn statements_per_page(app: &TestApp, token: &str, first: usize) -> (usize, usize) {
+    LOG.lock().unwrap().clear();
+    let before = STATEMENTS.load(Ordering::SeqCst);
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("host", "northwind.localhost")
+        .header("authorization", format!("Bearer {token}"))
+        .json(&json!({ "query": PAGE, "variables": { "first": first } }))
+        .send()
+        .await
+        .unwrap();
+    let body: serde_json::Value = response.json().await.unwrap();
+    let count = STATEMENTS.load(Ordering::SeqCst) - before;
+    if count > 0 && first == 100 {
+        eprintln!("the statements of a page: {:#?}", LOG.lock().unwrap());
+    }
+    let edges = body["data"]["products"]["edges"]
+        .as_array()
+        .map_or(0, Vec::len);
+    assert!(
+        body["data"]["products"]["edges"][0]["node"]["price"].is_object(),
+        "{body}"
+    );
+    (count, edges)
+}
+
+async fn measure(db: TestDb) -> Vec<(usize, usize)> {
+    let app = TestApp::spawn(db).await;
+    let token = app.token_for("buyer@alpine.test").await;
+    // Warm-up: start-up work (session sweep, policy scopes) is not the page's.
+    statements_per_page(&app, &token, 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let mut out = Vec::new();
+    for first in [1, 20, 100] {
+        out.push(statements_per_page(&app, &token, first).await);
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_catalog_page_costs_the_same_statements_at_1_20_and_100_products() {
+    tracing_subscriber::registry()
+        .with(CountStatements.with_filter(filter::filter_fn(|m| m.target() == "sqlx::query")))
+        .init();
+    let mut backends = vec![("sqlite", TestDb::sqlite().await)];
+    if let Some(pg) = TestDb::postgres().await {
+        backends.push(("postgres", pg));
+    }
+    for (name, db) in backends {
+        let counts = measure(db).await;
+        eprintln!("{name}: (statements, products) per page = {counts:?}");
+        assert_eq!(
+            counts.iter().map(|c| c.1).collect::<Vec<_>>(),
+            [1, 20, 100],
+            "{name}: page sizes"
+        );
+        let statements: Vec<usize> = counts.iter().map(|c| c.0).collect();
+        assert!(
+            statements.iter().all(|&s| s == statements[0]),
+            "{name}: {statements:?}"
+        );
+        assert!(
+            statements[0] > 0 && statements[0] <= 20,
+            "{name}: a small constant, got {}",
+            statements[0]
+        );
+    }
+}
