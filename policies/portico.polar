@@ -13,7 +13,7 @@
 #             For a product, region is the caller's tenant region when the listing is sold
 #             there ("" otherwise), and visibility is ALL, GRANTED_TO_ME (a restricted listing
 #             whose assortment names the caller's tenant) or NOT_GRANTED.
-#   action:   read | request | approve | revoke
+#   action:   read | request | approve | revoke | update | price
 #
 # Every rule names its reason: decide(actor, action, resource, reason) and
 # field_rule(actor, action, resource, field, reason). Nothing here mentions a tenant id: the
@@ -159,3 +159,21 @@ field_rule(actor: Caller, "read", resource: Object, field: String, "reseller adm
     resource.kind = "product" and field in ["costPrice", "margin", "supplier"] and
     resource.relation = "SAME" and
     (has_role(actor, "reseller_admin") or has_role(actor, "pricing_manager"));
+
+decide(actor: Caller, "update", resource: Object, "reseller admins and pricing managers manage their own listings") if
+    resource.kind = "product" and resource.relation = "SAME" and
+    (has_role(actor, "reseller_admin") or has_role(actor, "pricing_manager"));
+
+# ---------------------------------------------------------------- contract prices
+# A customer's contract prices belong to its reseller's business.
+
+decide(actor: Caller, "price", resource: Object, "reseller admins and pricing managers set their own customers' contract prices") if
+    resource.kind = "customer" and resource.relation = "OWN_CUSTOMER" and
+    (has_role(actor, "reseller_admin") or has_role(actor, "pricing_manager"));
+
+field_rule(actor: Caller, "read", resource: Object, "contractPrices", "pricing staff see their own customers' contract prices (sales reps: in their regions)") if
+    resource.kind = "customer" and resource.relation = "OWN_CUSTOMER" and
+    (has_role(actor, "reseller_admin") or has_role(actor, "pricing_manager") or
+     (has_role(actor, "sales_rep") and resource.region in actor.regions));
+field_rule(actor: Caller, "read", resource: Object, "contractPrices", "customer admins see their own contract prices") if
+    resource.kind = "customer" and resource.relation = "SAME" and has_role(actor, "customer_admin");

@@ -62,7 +62,14 @@ fact_enum!(Kind {
     Delegation = "delegation",
     Product = "product",
 });
-fact_enum!(Action { Read = "read", Request = "request", Approve = "approve", Revoke = "revoke" });
+fact_enum!(Action {
+    Read = "read",
+    Request = "request",
+    Approve = "approve",
+    Revoke = "revoke",
+    Update = "update",
+    Price = "price",
+});
 
 /// Who asks: their roles and regions in the request's tenant context. `tenant_kind` is `None`
 /// for an anonymous caller.

@@ -129,11 +129,7 @@ impl Loader<String> for PriceLoader {
 }
 
 /// The per-request price loader: the portal's catalog, the caller's contract prices.
-pub fn price_loader(
-    store: &Store,
-    portal: &model::Tenant,
-    caller: Option<&Caller>,
-) -> Prices {
+pub fn price_loader(store: &Store, portal: &model::Tenant, caller: Option<&Caller>) -> Prices {
     let customer = caller
         .filter(|c| c.tenant.kind == TenantKind::Customer)
         .map(|c| c.tenant.id.clone());
@@ -173,6 +169,14 @@ impl Product {
             facts,
             fields,
         })
+    }
+
+    pub fn facts(&self) -> &Resource {
+        &self.facts
+    }
+
+    pub fn listing_id(&self) -> &str {
+        &self.row.listing.id
     }
 
     fn readable(&self, ctx: &Context<'_>, field: &str) -> async_graphql::Result<bool> {
@@ -257,6 +261,20 @@ impl Product {
             .copied()
             .map(Region::from)
             .collect()
+    }
+
+    /// DRAFT, ACTIVE or INACTIVE (customers only ever see ACTIVE ones).
+    async fn status(&self) -> ProductStatus {
+        match self.row.listing.status {
+            ListingStatus::Draft => ProductStatus::Draft,
+            ListingStatus::Active => ProductStatus::Active,
+            ListingStatus::Inactive => ProductStatus::Inactive,
+        }
+    }
+
+    /// The listing's version, for `updateListing(expectedVersion:)`.
+    async fn version(&self) -> i64 {
+        self.row.listing.version
     }
 
     /// The viewer's own net price for `quantity`: a valid contract price, else the best valid

@@ -7,6 +7,7 @@
 pub mod authz;
 pub mod cases;
 pub mod catalog;
+mod catalog_admin;
 mod error;
 mod grants;
 mod ids;
@@ -121,7 +122,7 @@ pub struct Query;
 
 /// Every mutation takes one input object and returns a payload.
 #[derive(MergedObject, Default)]
-pub struct Mutation(grants::GrantMutations);
+pub struct Mutation(grants::GrantMutations, catalog_admin::CatalogMutations);
 
 #[Object]
 impl Query {
@@ -174,6 +175,17 @@ impl Query {
         id: ID,
     ) -> async_graphql::Result<Option<catalog::Product>> {
         catalog::product(ctx, &id).await.map(Some)
+    }
+
+    /// A customer's net price for a product, for staff who may see that customer's prices.
+    async fn price_for(
+        &self,
+        ctx: &Context<'_>,
+        customer_id: ID,
+        product_id: ID,
+        #[graphql(default = 1)] quantity: i32,
+    ) -> async_graphql::Result<Option<catalog::Price>> {
+        catalog_admin::price_for(ctx, &customer_id, &product_id, quantity).await
     }
 
     /// One customer; `null` and NOT_FOUND when the caller may not see it.

@@ -94,6 +94,21 @@ impl Customer {
             .map_err(|e| ApiError::from(e).extend())?;
         Ok(Some(users.iter().map(User::from).collect()))
     }
+
+    /// The customer's contract prices with its reseller: for the reseller's pricing staff (sales
+    /// reps in their regions) and the customer's own admins; otherwise FIELD_MASKED.
+    async fn contract_prices(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<crate::catalog_admin::ContractPrice>>> {
+        let access = access(ctx)?;
+        if readable(ctx, access, &self.facts, "contractPrices").is_none() {
+            return Ok(None);
+        }
+        crate::catalog_admin::contract_prices(ctx, &self.tenant)
+            .await
+            .map(Some)
+    }
 }
 
 impl Customer {

@@ -7,6 +7,7 @@
 //! It knows nothing of GraphQL or HTTP.
 
 mod catalog;
+mod catalog_admin;
 mod db;
 mod error;
 mod grants;
@@ -19,6 +20,7 @@ pub mod seed;
 mod sessions;
 
 pub use catalog::{CatalogQuery, CatalogRow};
+pub use catalog_admin::{ContractPriceRow, ListingChanges};
 pub use db::{Backend, Readiness, Store, StoreOptions, redact_url};
 pub use error::StoreError;
 pub use grants::{GrantChange, MAX_GRANT_DAYS};

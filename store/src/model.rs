@@ -191,6 +191,47 @@ pub struct Money {
 }
 
 impl Money {
+    /// The largest amount Portico accepts in one price (in major units).
+    pub const MAX_MAJOR: i64 = 10_000_000;
+
+    /// Parses a decimal amount such as `999.00` in `currency` (three capital letters): no
+    /// negative amounts, no more digits than the currency's minor unit, at most `MAX_MAJOR`.
+    pub fn parse(amount: &str, currency: &str) -> Result<Money, String> {
+        if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
+            return Err("currency: must be three capital letters (ISO 4217), e.g. EUR".into());
+        }
+        let digits = Self::minor_digits(currency) as usize;
+        let amount = amount.trim();
+        let (whole, fraction) = amount.split_once('.').unwrap_or((amount, ""));
+        let numeric = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+        if whole.is_empty()
+            || !numeric(whole)
+            || !numeric(fraction)
+            || (amount.contains('.') && fraction.is_empty())
+        {
+            return Err(format!(
+                "amount: {amount:?} is not a non-negative decimal number"
+            ));
+        }
+        if fraction.len() > digits {
+            return Err(format!(
+                "amount: {currency} has {digits} decimal places at most"
+            ));
+        }
+        let major: i64 = whole
+            .parse()
+            .ok()
+            .filter(|m| *m <= Self::MAX_MAJOR)
+            .ok_or_else(|| format!("amount: at most {} {currency}", Self::MAX_MAJOR))?;
+        let minor: i64 = format!("{fraction:0<digits$}").parse().unwrap_or(0);
+        let scale = 10_i64.pow(digits as u32);
+        let total = major * scale + minor;
+        if major == Self::MAX_MAJOR && minor > 0 {
+            return Err(format!("amount: at most {} {currency}", Self::MAX_MAJOR));
+        }
+        Ok(Money::new(total, currency))
+    }
+
     pub fn new(amount_minor: i64, currency: &str) -> Self {
         Money {
             amount_minor,
@@ -256,6 +297,37 @@ pub struct NewAuditEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_parses_decimals_within_the_currency_and_the_limit() {
+        assert_eq!(
+            Money::parse("999.00", "EUR").unwrap(),
+            Money::new(99_900, "EUR")
+        );
+        assert_eq!(
+            Money::parse("999.5", "EUR").unwrap(),
+            Money::new(99_950, "EUR")
+        );
+        assert_eq!(Money::parse("12", "USD").unwrap(), Money::new(1_200, "USD"));
+        assert_eq!(
+            Money::parse("1200", "JPY").unwrap(),
+            Money::new(1_200, "JPY")
+        );
+        for (amount, currency, why) in [
+            ("-1.00", "EUR", "non-negative"),
+            ("1.005", "EUR", "decimal places"),
+            ("1.5", "JPY", "decimal places"),
+            ("10000000.01", "EUR", "at most"),
+            ("99999999999", "EUR", "at most"),
+            ("1e3", "EUR", "non-negative decimal"),
+            ("", "EUR", "non-negative decimal"),
+            ("1.", "EUR", "non-negative decimal"),
+            ("1.00", "eur", "three capital letters"),
+        ] {
+            let err = Money::parse(amount, currency).unwrap_err();
+            assert!(err.contains(why), "{amount} {currency}: {err}");
+        }
+    }
 
     #[test]
     fn money_prints_minor_units_as_decimals() {

@@ -153,19 +153,19 @@ impl TryFrom<DelegationRow> for Delegation {
 #[derive(sqlx::FromRow)]
 pub(crate) struct ListingRow {
     pub(crate) id: String,
-    tenant_id: String,
-    master_product_id: Option<String>,
-    sku: String,
-    name: String,
-    description: Option<String>,
-    brand: Option<String>,
-    category: Option<String>,
-    supplier: Option<String>,
-    status: String,
-    visibility: String,
-    cost_amount: Option<i64>,
-    cost_currency: Option<String>,
-    version: i64,
+    pub(crate) tenant_id: String,
+    pub(crate) master_product_id: Option<String>,
+    pub(crate) sku: String,
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) brand: Option<String>,
+    pub(crate) category: Option<String>,
+    pub(crate) supplier: Option<String>,
+    pub(crate) status: String,
+    pub(crate) visibility: String,
+    pub(crate) cost_amount: Option<i64>,
+    pub(crate) cost_currency: Option<String>,
+    pub(crate) version: i64,
 }
 
 /// A listing row and its regions as the model type.

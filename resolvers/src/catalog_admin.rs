@@ -1,0 +1,332 @@
+//! Reseller staff managing their catalog and their customers' prices: `updateListing`,
+//! `setContractPrice`, `removeContractPrice`, `Customer.contractPrices` and `priceFor`.
+//! Another tenant's product or customer is NOT_FOUND; inside the tenant, an action the policy
+//! does not allow is FORBIDDEN; bad input is BAD_USER_INPUT naming the field.
+
+use async_graphql::{
+    ComplexObject, Context, ErrorExtensions, ID, InputObject, Object, SimpleObject,
+};
+use chrono::{DateTime, Utc};
+use portico_policies::{Action, Kind};
+use portico_store::model::{self, Money as ModelMoney, NewAuditEntry};
+use portico_store::{ListingChanges, Store, TenantScope};
+
+use crate::authz::Access;
+use crate::catalog::{self, Money, Price, Product, ProductStatus};
+use crate::ids::{decode_id, encode_id};
+use crate::tenancy::{Customer, access};
+use crate::types::Region;
+use crate::{ApiError, Caller, PortalContext};
+
+fn caller<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Caller> {
+    ctx.data_opt::<Caller>()
+        .ok_or_else(|| ApiError::Unauthenticated.extend())
+}
+
+fn store<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Store> {
+    ctx.data::<Store>().map_err(|_| ApiError::Internal.extend())
+}
+
+fn audit(caller: &Caller, reason: &str) -> NewAuditEntry {
+    NewAuditEntry {
+        actor: caller.user.id.clone(),
+        actor_tenant: caller.tenant.id.clone(),
+        action: String::new(),
+        target: String::new(),
+        before_state: None,
+        after_state: None,
+        reason: Some(reason.to_owned()),
+    }
+}
+
+fn bad(field: &str, message: impl Into<String>) -> async_graphql::Error {
+    ApiError::BadUserInput {
+        field: field.to_owned(),
+        message: message.into(),
+    }
+    .extend()
+}
+
+#[derive(async_graphql::Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProductVisibility {
+    /// Every customer of the region.
+    #[graphql(name = "ALL")]
+    All,
+    /// Only the customers of the listing's assortment.
+    #[graphql(name = "RESTRICTED")]
+    Restricted,
+}
+
+#[derive(InputObject)]
+pub struct UpdateListingInput {
+    pub id: ID,
+    /// The version read with the listing; a newer one means someone else changed it.
+    pub expected_version: i64,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub regions: Option<Vec<Region>>,
+    pub status: Option<ProductStatus>,
+    pub visibility: Option<ProductVisibility>,
+}
+
+#[derive(SimpleObject)]
+pub struct UpdateListingPayload {
+    pub product: Product,
+}
+
+#[derive(InputObject)]
+pub struct SetContractPriceInput {
+    pub customer_id: ID,
+    pub product_id: ID,
+    /// A decimal string, e.g. "999.00".
+    pub amount: String,
+    pub currency: String,
+    /// Default: now.
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_to: Option<DateTime<Utc>>,
+}
+
+#[derive(InputObject)]
+pub struct RemoveContractPriceInput {
+    pub customer_id: ID,
+    pub product_id: ID,
+}
+
+#[derive(SimpleObject)]
+pub struct SetContractPricePayload {
+    pub customer: Customer,
+}
+
+#[derive(SimpleObject)]
+pub struct RemoveContractPricePayload {
+    pub customer: Customer,
+}
+
+/// A customer's own price for one product.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct ContractPrice {
+    pub sku: String,
+    pub name: String,
+    pub amount: Money,
+    pub valid_from: DateTime<Utc>,
+    pub valid_to: Option<DateTime<Utc>>,
+    #[graphql(skip)]
+    pub listing_id: String,
+}
+
+#[ComplexObject]
+impl ContractPrice {
+    async fn product_id(&self) -> ID {
+        encode_id("Product", &self.listing_id)
+    }
+}
+
+/// The portal's product that the caller may read, or NOT_FOUND.
+async fn readable_product(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Product> {
+    catalog::product(ctx, id).await
+}
+
+/// The caller's customer for a price change: NOT_FOUND unless visible, FORBIDDEN unless `action`.
+fn customer_for(
+    access: &Access,
+    id: &ID,
+    action: Action,
+) -> async_graphql::Result<(model::Tenant, String)> {
+    let not_found = || ApiError::NotFound("customer").extend();
+    let tenant = decode_id("Customer", id)
+        .and_then(|raw| access.directory().tenant(&raw).cloned())
+        .ok_or_else(not_found)?;
+    Customer::visible(access, &tenant).ok_or_else(not_found)?;
+    let decision = access.decide(action, &access.facts(Kind::Customer, &tenant));
+    if !decision.allowed {
+        return Err(ApiError::Forbidden.extend());
+    }
+    Ok((tenant, decision.reason))
+}
+
+#[derive(Default)]
+pub struct CatalogMutations;
+
+#[Object]
+impl CatalogMutations {
+    /// Changes a listing's overrides, regions, status or visibility (reseller admins and
+    /// pricing managers, their own catalog).
+    async fn update_listing(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateListingInput,
+    ) -> async_graphql::Result<UpdateListingPayload> {
+        let caller = caller(ctx)?;
+        let access = access(ctx)?;
+        let product = readable_product(ctx, &input.id).await?;
+        let decision = access.decide(Action::Update, product.facts());
+        if !decision.allowed {
+            return Err(ApiError::Forbidden.extend());
+        }
+        let owner = &ctx
+            .data::<PortalContext>()
+            .map_err(|_| ApiError::Internal.extend())?
+            .tenant;
+        let changes = ListingChanges {
+            name: input.name,
+            description: input.description,
+            regions: input
+                .regions
+                .map(|r| r.into_iter().map(model::Region::from).collect()),
+            status: input.status.map(model::ListingStatus::from),
+            visibility: input.visibility.map(|v| match v {
+                ProductVisibility::All => model::Visibility::All,
+                ProductVisibility::Restricted => model::Visibility::Restricted,
+            }),
+        };
+        let listing = store(ctx)?
+            .update_listing(
+                &TenantScope::single(owner.id.clone()),
+                &owner.id,
+                product.listing_id(),
+                input.expected_version,
+                &changes,
+                &audit(caller, &decision.reason),
+            )
+            .await
+            .map_err(|e| ApiError::from(e).extend())?;
+        let product = readable_product(ctx, &encode_id("Product", &listing.id)).await?;
+        Ok(UpdateListingPayload { product })
+    }
+
+    /// Sets a customer's contract price for a product (reseller admins and pricing managers).
+    async fn set_contract_price(
+        &self,
+        ctx: &Context<'_>,
+        input: SetContractPriceInput,
+    ) -> async_graphql::Result<SetContractPricePayload> {
+        let caller = caller(ctx)?;
+        let access = access(ctx)?;
+        let (customer, reason) = customer_for(access, &input.customer_id, Action::Price)?;
+        let product = readable_product(ctx, &input.product_id).await?;
+        let amount = ModelMoney::parse(&input.amount, &input.currency).map_err(|message| {
+            let field = if message.starts_with("currency") {
+                "currency"
+            } else {
+                "amount"
+            };
+            bad(
+                field,
+                message
+                    .split_once(": ")
+                    .map_or(message.as_str(), |(_, m)| m),
+            )
+        })?;
+        let owner = &caller.tenant;
+        store(ctx)?
+            .set_contract_price(
+                &TenantScope::of([owner.id.clone(), customer.id.clone()]),
+                &owner.id,
+                &customer.id,
+                product.listing_id(),
+                &amount,
+                input.valid_from.unwrap_or_else(Utc::now),
+                input.valid_to,
+                &audit(caller, &reason),
+            )
+            .await
+            .map_err(|e| ApiError::from(e).extend())?;
+        let customer =
+            Customer::visible(access, &customer).ok_or_else(|| ApiError::Internal.extend())?;
+        Ok(SetContractPricePayload { customer })
+    }
+
+    /// Ends a customer's contract price for a product now (history is kept).
+    async fn remove_contract_price(
+        &self,
+        ctx: &Context<'_>,
+        input: RemoveContractPriceInput,
+    ) -> async_graphql::Result<RemoveContractPricePayload> {
+        let caller = caller(ctx)?;
+        let access = access(ctx)?;
+        let (customer, reason) = customer_for(access, &input.customer_id, Action::Price)?;
+        let product = readable_product(ctx, &input.product_id).await?;
+        let owner = &caller.tenant;
+        store(ctx)?
+            .end_contract_price(
+                &TenantScope::of([owner.id.clone(), customer.id.clone()]),
+                &owner.id,
+                &customer.id,
+                product.listing_id(),
+                &audit(caller, &reason),
+            )
+            .await
+            .map_err(|e| ApiError::from(e).extend())?;
+        let customer =
+            Customer::visible(access, &customer).ok_or_else(|| ApiError::Internal.extend())?;
+        Ok(RemoveContractPricePayload { customer })
+    }
+}
+
+/// `Customer.contractPrices`, once the field rule allowed it.
+pub async fn contract_prices(
+    ctx: &Context<'_>,
+    customer: &model::Tenant,
+) -> async_graphql::Result<Vec<ContractPrice>> {
+    let Some(owner) = customer.parent_id.clone() else {
+        return Ok(Vec::new());
+    };
+    let scope = TenantScope::of([owner.clone(), customer.id.clone()]);
+    let rows = store(ctx)?
+        .contract_prices_of(&scope, &owner, &customer.id)
+        .await
+        .map_err(|e| ApiError::from(e).extend())?;
+    Ok(rows
+        .into_iter()
+        .map(|r| ContractPrice {
+            sku: r.sku,
+            name: r.name,
+            amount: Money::from(&r.amount),
+            valid_from: r.valid_from,
+            valid_to: r.valid_to,
+            listing_id: r.listing_id,
+        })
+        .collect())
+}
+
+/// `priceFor`: a customer's net price for a product, for the staff who may see that customer's
+/// prices (sales reps: customers in their regions).
+pub async fn price_for(
+    ctx: &Context<'_>,
+    customer_id: &ID,
+    product_id: &ID,
+    quantity: i32,
+) -> async_graphql::Result<Option<Price>> {
+    if quantity < 1 {
+        return Err(bad("quantity", "must be at least 1"));
+    }
+    let access = access(ctx)?;
+    let not_found = || ApiError::NotFound("customer").extend();
+    let tenant = decode_id("Customer", customer_id)
+        .and_then(|raw| access.directory().tenant(&raw).cloned())
+        .ok_or_else(not_found)?;
+    Customer::visible(access, &tenant).ok_or_else(not_found)?;
+    if !access.field_allowed(&access.facts(Kind::Customer, &tenant), "contractPrices") {
+        return Err(ApiError::Forbidden.extend());
+    }
+    let product = readable_product(ctx, product_id).await?;
+    let (Some(owner), Some(region)) = (tenant.parent_id.clone(), tenant.region) else {
+        return Ok(None);
+    };
+    let scope = TenantScope::of([owner.clone(), tenant.id.clone()]);
+    let mut prices = store(ctx)?
+        .pricing_for(
+            &scope,
+            &owner,
+            &[product.listing_id().to_owned()],
+            Some(&tenant.id),
+        )
+        .await
+        .map_err(|e| ApiError::from(e).extend())?;
+    let prices = prices.remove(product.listing_id()).unwrap_or_default();
+    Ok(
+        portico_store::pricing::net_price(&prices, region, i64::from(quantity), Utc::now())
+            .map(Price::from),
+    )
+}

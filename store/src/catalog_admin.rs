@@ -1,0 +1,366 @@
+//! Reseller staff changing their catalog: a listing's overrides, regions, status and visibility
+//! (optimistic concurrency on `version`), and customers' contract prices. One transaction per
+//! change, with its audit row and outbox message; bad input is `Invalid` naming the field, and
+//! nothing is written.
+
+use chrono::{DateTime, Utc};
+
+use crate::db::scoped;
+use crate::model::*;
+use crate::repo::{LISTING_SELECT, ListingRow, append_audit, enqueue_outbox, listing_from_row};
+use crate::{Store, StoreError, TenantScope};
+
+/// What an update changes; `None` leaves a value as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ListingChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub regions: Option<Vec<Region>>,
+    pub status: Option<ListingStatus>,
+    pub visibility: Option<Visibility>,
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> StoreError {
+    StoreError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+impl ListingChanges {
+    fn validate(&self) -> Result<(), StoreError> {
+        if let Some(name) = &self.name
+            && (name.trim().is_empty() || name.chars().count() > 200)
+        {
+            return Err(invalid("name", "must be 1 to 200 characters"));
+        }
+        if let Some(d) = &self.description
+            && d.chars().count() > 4000
+        {
+            return Err(invalid("description", "must be at most 4000 characters"));
+        }
+        if let Some(regions) = &self.regions
+            && regions.is_empty()
+        {
+            return Err(invalid("regions", "name at least one region"));
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Changes a listing of `owner` if its version is still `expected_version`.
+    pub async fn update_listing(
+        &self,
+        scope: &TenantScope,
+        owner: &str,
+        listing_id: &str,
+        expected_version: i64,
+        changes: &ListingChanges,
+        audit: &NewAuditEntry,
+    ) -> Result<Listing, StoreError> {
+        if !scope.contains(owner) {
+            return Err(StoreError::NotFound { entity: "product" });
+        }
+        changes.validate()?;
+        scoped!(self, scope, write, |conn, d| {
+            let sql = format!(
+                "{LISTING_SELECT} WHERE l.id = $1 AND l.tenant_id = $2 AND l.deleted_at IS NULL"
+            );
+            let before: Option<ListingRow> = sqlx::query_as(&sql)
+                .bind(listing_id)
+                .bind(owner)
+                .fetch_optional(&mut *conn)
+                .await?;
+            let Some(before) = before else {
+                return Err(StoreError::NotFound { entity: "product" });
+            };
+            if before.version != expected_version {
+                return Err(StoreError::VersionConflict {
+                    entity: "product",
+                    expected: expected_version,
+                });
+            }
+            let before_state = serde_json::json!({
+                "name": before.name, "status": before.status, "visibility": before.visibility, "version": before.version,
+            });
+            let now = Utc::now();
+            let updated = sqlx::query(
+                "UPDATE listings SET name = COALESCE($1, name), description = COALESCE($2, description), \
+                 status = COALESCE($3, status), visibility = COALESCE($4, visibility), \
+                 version = version + 1, updated_at = $5 WHERE id = $6 AND tenant_id = $7 AND version = $8",
+            )
+            .bind(changes.name.as_deref().map(str::trim))
+            .bind(changes.description.as_deref())
+            .bind(changes.status.map(|s| s.as_str()))
+            .bind(changes.visibility.map(|v| v.as_str()))
+            .bind(now)
+            .bind(listing_id)
+            .bind(owner)
+            .bind(expected_version)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::from_db)?;
+            if updated.rows_affected() != 1 {
+                return Err(StoreError::VersionConflict {
+                    entity: "product",
+                    expected: expected_version,
+                });
+            }
+            if let Some(regions) = &changes.regions {
+                sqlx::query("DELETE FROM listing_regions WHERE tenant_id = $1 AND listing_id = $2")
+                    .bind(owner)
+                    .bind(listing_id)
+                    .execute(&mut *conn)
+                    .await?;
+                for region in regions {
+                    sqlx::query(
+                        "INSERT INTO listing_regions (tenant_id, listing_id, region) VALUES ($1, $2, $3) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(owner)
+                    .bind(listing_id)
+                    .bind(region.as_str())
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(StoreError::from_db)?;
+                }
+            }
+            let row: ListingRow = sqlx::query_as(&sql)
+                .bind(listing_id)
+                .bind(owner)
+                .fetch_one(&mut *conn)
+                .await?;
+            let regions: Vec<String> = sqlx::query_scalar(
+                "SELECT region FROM listing_regions WHERE tenant_id = $1 AND listing_id = $2 ORDER BY region",
+            )
+            .bind(owner)
+            .bind(listing_id)
+            .fetch_all(&mut *conn)
+            .await?;
+            let regions = regions
+                .iter()
+                .map(|r| r.parse())
+                .collect::<Result<Vec<Region>, _>>()?;
+            let after = listing_from_row(row, regions)?;
+            let mut entry = audit.clone();
+            entry.action = "listing.updated".into();
+            entry.target = format!("listing:{listing_id}");
+            entry.before_state = Some(before_state.to_string());
+            entry.after_state = Some(
+                serde_json::json!({
+                    "name": after.name, "status": after.status.as_str(), "visibility": after.visibility.as_str(),
+                    "regions": join_list(&after.regions), "version": after.version,
+                })
+                .to_string(),
+            );
+            append_audit!(conn, d, owner, &entry);
+            enqueue_outbox!(
+                conn,
+                owner,
+                "listing.changed",
+                serde_json::json!({ "listing": listing_id })
+            );
+            Ok(after)
+        })
+    }
+
+    /// Sets (or replaces) a customer's contract price for a listing of `owner`.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one contract price and its audit"
+    )]
+    pub async fn set_contract_price(
+        &self,
+        scope: &TenantScope,
+        owner: &str,
+        customer_id: &str,
+        listing_id: &str,
+        amount: &Money,
+        valid_from: DateTime<Utc>,
+        valid_to: Option<DateTime<Utc>>,
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        if !scope.contains(owner) || !scope.contains(customer_id) {
+            return Err(StoreError::NotFound { entity: "customer" });
+        }
+        if valid_to.is_some_and(|to| to <= valid_from) {
+            return Err(invalid("validTo", "must be after validFrom"));
+        }
+        scoped!(self, scope, write, |conn, d| {
+            // The currency of the customer's region's price lists, if it has any.
+            let currencies: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT pl.currency FROM price_lists pl JOIN tenants t ON t.id = $2 \
+                 WHERE pl.tenant_id = $1 AND pl.region = t.region AND pl.deleted_at IS NULL",
+            )
+            .bind(owner)
+            .bind(customer_id)
+            .fetch_all(&mut *conn)
+            .await?;
+            if !currencies.is_empty() && !currencies.contains(&amount.currency) {
+                return Err(invalid(
+                    "currency",
+                    format!(
+                        "must be the customer's price-list currency ({})",
+                        currencies.join(", ")
+                    ),
+                ));
+            }
+            let listed: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM listings WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL",
+            )
+            .bind(listing_id)
+            .bind(owner)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if listed.is_none() {
+                return Err(StoreError::NotFound { entity: "product" });
+            }
+            let now = Utc::now();
+            sqlx::query(
+                "INSERT INTO contract_prices (id, tenant_id, customer_id, listing_id, amount, currency, valid_from, \
+                 valid_to, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) \
+                 ON CONFLICT (tenant_id, customer_id, listing_id) DO UPDATE SET amount = excluded.amount, \
+                 currency = excluded.currency, valid_from = excluded.valid_from, valid_to = excluded.valid_to, \
+                 version = contract_prices.version + 1, updated_at = excluded.updated_at",
+            )
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind(owner)
+            .bind(customer_id)
+            .bind(listing_id)
+            .bind(amount.amount_minor)
+            .bind(&amount.currency)
+            .bind(valid_from)
+            .bind(valid_to)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::from_db)?;
+            let mut entry = audit.clone();
+            entry.action = "contract_price.set".into();
+            entry.target = format!("contract_price:{customer_id}/{listing_id}");
+            entry.after_state = Some(
+                serde_json::json!({ "amount": amount.decimal(), "currency": amount.currency })
+                    .to_string(),
+            );
+            append_audit!(conn, d, owner, &entry);
+            enqueue_outbox!(
+                conn,
+                owner,
+                "contract_price.changed",
+                serde_json::json!({ "customer": customer_id, "listing": listing_id })
+            );
+            Ok(())
+        })
+    }
+
+    /// Ends a customer's contract price now (the row stays as history).
+    pub async fn end_contract_price(
+        &self,
+        scope: &TenantScope,
+        owner: &str,
+        customer_id: &str,
+        listing_id: &str,
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        if !scope.contains(owner) || !scope.contains(customer_id) {
+            return Err(StoreError::NotFound { entity: "customer" });
+        }
+        scoped!(self, scope, write, |conn, d| {
+            let now = Utc::now();
+            let ended = sqlx::query(
+                "UPDATE contract_prices SET valid_to = $1, updated_at = $1, version = version + 1 \
+                 WHERE tenant_id = $2 AND customer_id = $3 AND listing_id = $4 \
+                 AND valid_from < $1 AND (valid_to IS NULL OR valid_to > $1)",
+            )
+            .bind(now)
+            .bind(owner)
+            .bind(customer_id)
+            .bind(listing_id)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::from_db)?;
+            if ended.rows_affected() == 0 {
+                return Err(StoreError::NotFound {
+                    entity: "contract price",
+                });
+            }
+            let mut entry = audit.clone();
+            entry.action = "contract_price.ended".into();
+            entry.target = format!("contract_price:{customer_id}/{listing_id}");
+            append_audit!(conn, d, owner, &entry);
+            enqueue_outbox!(
+                conn,
+                owner,
+                "contract_price.changed",
+                serde_json::json!({ "customer": customer_id, "listing": listing_id })
+            );
+            Ok(())
+        })
+    }
+}
+
+/// A customer's contract price as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContractPriceRow {
+    pub listing_id: String,
+    pub sku: String,
+    pub name: String,
+    pub amount: Money,
+    pub valid_from: DateTime<Utc>,
+    pub valid_to: Option<DateTime<Utc>>,
+}
+
+type ContractPriceDbRow = (
+    String,
+    String,
+    String,
+    i64,
+    String,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+);
+
+impl Store {
+    /// A customer's contract prices with `owner`, current and future, by SKU.
+    pub async fn contract_prices_of(
+        &self,
+        scope: &TenantScope,
+        owner: &str,
+        customer_id: &str,
+    ) -> Result<Vec<ContractPriceRow>, StoreError> {
+        if !scope.contains(owner) || !scope.contains(customer_id) {
+            return Ok(Vec::new());
+        }
+        scoped!(self, scope, read, |conn, _d| {
+            let rows: Vec<ContractPriceDbRow> = sqlx::query_as(
+                "SELECT c.listing_id, COALESCE(l.sku, m.sku), COALESCE(l.name, m.name), c.amount, c.currency, \
+                 c.valid_from, c.valid_to FROM contract_prices c \
+                 JOIN listings l ON l.id = c.listing_id AND l.tenant_id = c.tenant_id \
+                 LEFT JOIN master_products m ON m.id = l.master_product_id \
+                 WHERE c.tenant_id = $1 AND c.customer_id = $2 AND (c.valid_to IS NULL OR c.valid_to > $3) \
+                 ORDER BY 2",
+            )
+            .bind(owner)
+            .bind(customer_id)
+            .bind(Utc::now())
+            .fetch_all(&mut *conn)
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(
+                    |(listing_id, sku, name, amount, currency, valid_from, valid_to)| {
+                        ContractPriceRow {
+                            listing_id,
+                            sku,
+                            name,
+                            amount: Money::new(amount, &currency),
+                            valid_from,
+                            valid_to,
+                        }
+                    },
+                )
+                .collect())
+        })
+    }
+}
