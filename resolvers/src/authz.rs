@@ -74,6 +74,10 @@ pub struct Access {
     grants: HashMap<String, Vec<Grant>>,
     /// Field paths (list indices removed) masked in this request: one error each.
     masked: MaskLog,
+    /// This request's answers by resource facts: a page of products shares a handful of fact
+    /// tuples, so most lookups skip even the shared cache (and hashing the actor).
+    decisions: Mutex<HashMap<(Action, Resource), Decision>>,
+    field_sets: Mutex<HashMap<Resource, Arc<BTreeSet<String>>>>,
 }
 
 /// The field paths masked while a request ran, read by the server afterwards to add one
@@ -111,6 +115,8 @@ impl Access {
                 user_id: None,
                 grants: HashMap::new(),
                 masked: MaskLog::default(),
+                decisions: Mutex::default(),
+                field_sets: Mutex::default(),
             };
         };
         let mut grants: HashMap<String, Vec<Grant>> = HashMap::new();
@@ -131,6 +137,8 @@ impl Access {
             user_id: Some(caller.user.id.clone()),
             grants,
             masked: MaskLog::default(),
+            decisions: Mutex::default(),
+            field_sets: Mutex::default(),
         }
     }
 
@@ -213,7 +221,21 @@ impl Access {
     }
 
     pub fn decide(&self, action: Action, resource: &Resource) -> Decision {
-        self.authorizer.decide(&self.actor, action, resource)
+        let key = (action, resource.clone());
+        if let Some(d) = self
+            .decisions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return d.clone();
+        }
+        let d = self.authorizer.decide(&self.actor, action, resource);
+        self.decisions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, d.clone());
+        d
     }
 
     pub fn allows(&self, action: Action, resource: &Resource) -> bool {
@@ -222,7 +244,20 @@ impl Access {
 
     /// The readable fields of a resource (one cached query).
     pub fn fields(&self, resource: &Resource) -> Arc<BTreeSet<String>> {
-        self.authorizer.fields(&self.actor, Action::Read, resource)
+        if let Some(f) = self
+            .field_sets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(resource)
+        {
+            return f.clone();
+        }
+        let f = self.authorizer.fields(&self.actor, Action::Read, resource);
+        self.field_sets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(resource.clone(), f.clone());
+        f
     }
 
     pub fn product_facts(&self, row: &portico_store::CatalogRow) -> Resource {
@@ -267,9 +302,7 @@ impl Access {
     }
 
     pub fn field_allowed(&self, resource: &Resource, field: &str) -> bool {
-        self.authorizer
-            .fields(&self.actor, Action::Read, resource)
-            .contains(field)
+        self.fields(resource).contains(field)
     }
 
     /// The tenants whose `kind` objects the caller may read: the policy's allowed facts over

