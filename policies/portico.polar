@@ -164,6 +164,10 @@ decide(actor: Caller, "update", resource: Object, "reseller admins and pricing m
     resource.kind = "product" and resource.relation = "SAME" and
     (has_role(actor, "reseller_admin") or has_role(actor, "pricing_manager"));
 
+decide(actor: Caller, "price", resource: Object, "reseller admins and pricing managers manage their own price lists") if
+    resource.kind = "product" and resource.relation = "SAME" and
+    (has_role(actor, "reseller_admin") or has_role(actor, "pricing_manager"));
+
 # ---------------------------------------------------------------- contract prices
 # A customer's contract prices belong to its reseller's business.
 

@@ -330,3 +330,324 @@ pub async fn price_for(
             .map(Price::from),
     )
 }
+
+/// A reseller's price list.
+#[derive(SimpleObject)]
+pub struct PriceList {
+    pub id: ID,
+    pub name: String,
+    pub region: Region,
+    pub currency: String,
+    pub priority: i64,
+    pub valid_from: DateTime<Utc>,
+    pub valid_to: Option<DateTime<Utc>>,
+    pub version: i64,
+}
+
+impl From<portico_store::PriceList> for PriceList {
+    fn from(p: portico_store::PriceList) -> Self {
+        PriceList {
+            id: encode_id("PriceList", &p.info.id),
+            name: p.info.name,
+            region: Region::from(p.info.region),
+            currency: p.info.currency,
+            priority: p.info.priority,
+            valid_from: p.info.valid_from,
+            valid_to: p.info.valid_to,
+            version: p.version,
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreatePriceListInput {
+    pub name: String,
+    pub region: Region,
+    pub currency: String,
+    /// Higher wins among lists valid at the same time. Default 0.
+    pub priority: Option<i64>,
+    /// Default: now.
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_to: Option<DateTime<Utc>>,
+}
+
+#[derive(InputObject)]
+pub struct UpdatePriceListInput {
+    pub id: ID,
+    pub expected_version: i64,
+    pub name: Option<String>,
+    pub region: Option<Region>,
+    pub currency: Option<String>,
+    pub priority: Option<i64>,
+    pub valid_from: Option<DateTime<Utc>>,
+    pub valid_to: Option<DateTime<Utc>>,
+}
+
+#[derive(InputObject)]
+pub struct TierInput {
+    pub min_quantity: i64,
+    /// A decimal string in the list's currency, e.g. "1100.00".
+    pub amount: String,
+}
+
+#[derive(InputObject)]
+pub struct SetPricesInput {
+    pub price_list_id: ID,
+    pub expected_version: i64,
+    pub product_id: ID,
+    /// When given, must be the list's currency.
+    pub currency: Option<String>,
+    /// The product's complete tiers in this list; empty removes its prices from the list.
+    pub tiers: Vec<TierInput>,
+}
+
+#[derive(SimpleObject)]
+pub struct PriceListPayload {
+    pub price_list: PriceList,
+}
+
+#[derive(InputObject)]
+pub struct ListProductInput {
+    /// The master product's SKU, e.g. ACM-DRL-18.
+    pub master_sku: String,
+    pub regions: Vec<Region>,
+    /// Default: DRAFT.
+    pub status: Option<ProductStatus>,
+}
+
+#[derive(InputObject)]
+pub struct UnlistProductInput {
+    pub id: ID,
+    pub expected_version: i64,
+}
+
+#[derive(SimpleObject)]
+pub struct ListProductPayload {
+    pub product: Product,
+}
+
+#[derive(SimpleObject)]
+pub struct UnlistProductPayload {
+    /// The id of the product taken out of the catalog.
+    pub removed_id: ID,
+}
+
+/// The portal's catalog as a whole, for decisions about it (price lists, new listings).
+fn catalog_decision(
+    ctx: &Context<'_>,
+    action: Action,
+) -> async_graphql::Result<(model::Tenant, String)> {
+    let access = access(ctx)?;
+    let owner = ctx
+        .data::<PortalContext>()
+        .map_err(|_| ApiError::Internal.extend())?
+        .tenant
+        .clone();
+    let facts = portico_policies::Resource::new(
+        Kind::Product,
+        access.relation(&owner.id),
+        None,
+        portico_policies::Visibility::All,
+        [],
+        crate::authz::tenant_kind(owner.kind),
+    );
+    let decision = access.decide(action, &facts);
+    if !decision.allowed {
+        return Err(ApiError::Forbidden.extend());
+    }
+    Ok((owner, decision.reason))
+}
+
+fn price_list_id(id: &ID) -> async_graphql::Result<String> {
+    decode_id("PriceList", id).ok_or_else(|| ApiError::NotFound("price list").extend())
+}
+
+fn store_err(e: portico_store::StoreError) -> async_graphql::Error {
+    ApiError::from(e).extend()
+}
+
+/// The portal's price lists, for the staff who manage them; empty for everyone else.
+pub async fn price_lists(ctx: &Context<'_>) -> async_graphql::Result<Vec<PriceList>> {
+    let Ok((owner, _)) = catalog_decision(ctx, Action::Price) else {
+        return Ok(Vec::new());
+    };
+    let lists = store(ctx)?
+        .price_lists(&TenantScope::single(owner.id.clone()), &owner.id)
+        .await
+        .map_err(store_err)?;
+    Ok(lists.into_iter().map(PriceList::from).collect())
+}
+
+#[derive(Default)]
+pub struct PriceListMutations;
+
+#[Object]
+impl PriceListMutations {
+    /// Creates a price list (reseller admins and pricing managers).
+    async fn create_price_list(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePriceListInput,
+    ) -> async_graphql::Result<PriceListPayload> {
+        let caller = caller(ctx)?;
+        let (owner, reason) = catalog_decision(ctx, Action::Price)?;
+        let new = portico_store::PriceListChanges {
+            name: Some(input.name),
+            region: Some(model::Region::from(input.region)),
+            currency: Some(input.currency),
+            priority: input.priority,
+            valid_from: input.valid_from,
+            valid_to: Some(input.valid_to),
+        };
+        let list = store(ctx)?
+            .create_price_list(
+                &TenantScope::single(owner.id.clone()),
+                &owner.id,
+                &new,
+                &audit(caller, &reason),
+            )
+            .await
+            .map_err(store_err)?;
+        Ok(PriceListPayload {
+            price_list: list.into(),
+        })
+    }
+
+    /// Changes a price list if nobody changed it since `expectedVersion`.
+    async fn update_price_list(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePriceListInput,
+    ) -> async_graphql::Result<PriceListPayload> {
+        let caller = caller(ctx)?;
+        let (owner, reason) = catalog_decision(ctx, Action::Price)?;
+        let id = price_list_id(&input.id)?;
+        let changes = portico_store::PriceListChanges {
+            name: input.name,
+            region: input.region.map(model::Region::from),
+            currency: input.currency,
+            priority: input.priority,
+            valid_from: input.valid_from,
+            valid_to: input.valid_to.map(Some),
+        };
+        let list = store(ctx)?
+            .update_price_list(
+                &TenantScope::single(owner.id.clone()),
+                &owner.id,
+                &id,
+                input.expected_version,
+                &changes,
+                &audit(caller, &reason),
+            )
+            .await
+            .map_err(store_err)?;
+        Ok(PriceListPayload {
+            price_list: list.into(),
+        })
+    }
+
+    /// Sets a product's tiered prices in a price list.
+    async fn set_prices(
+        &self,
+        ctx: &Context<'_>,
+        input: SetPricesInput,
+    ) -> async_graphql::Result<PriceListPayload> {
+        let caller = caller(ctx)?;
+        let (owner, reason) = catalog_decision(ctx, Action::Price)?;
+        let id = price_list_id(&input.price_list_id)?;
+        let product = readable_product(ctx, &input.product_id).await?;
+        let scope = TenantScope::single(owner.id.clone());
+        let list = store(ctx)?
+            .price_lists(&scope, &owner.id)
+            .await
+            .map_err(store_err)?
+            .into_iter()
+            .find(|l| l.info.id == id)
+            .ok_or_else(|| ApiError::NotFound("price list").extend())?;
+        if let Some(currency) = &input.currency
+            && *currency != list.info.currency
+        {
+            return Err(bad(
+                "currency",
+                format!("must be the list's currency, {}", list.info.currency),
+            ));
+        }
+        let mut tiers = Vec::with_capacity(input.tiers.len());
+        for t in &input.tiers {
+            let amount = ModelMoney::parse(&t.amount, &list.info.currency)
+                .map_err(|m| bad("tiers", m.split_once(": ").map_or(m.as_str(), |(_, r)| r)))?;
+            tiers.push((t.min_quantity, amount));
+        }
+        let list = store(ctx)?
+            .set_prices(
+                &scope,
+                &owner.id,
+                &id,
+                input.expected_version,
+                product.listing_id(),
+                &tiers,
+                &audit(caller, &reason),
+            )
+            .await
+            .map_err(store_err)?;
+        Ok(PriceListPayload {
+            price_list: list.into(),
+        })
+    }
+
+    /// Lists a master product in the portal's catalog (reseller admins and pricing managers).
+    async fn list_product(
+        &self,
+        ctx: &Context<'_>,
+        input: ListProductInput,
+    ) -> async_graphql::Result<ListProductPayload> {
+        let caller = caller(ctx)?;
+        let (owner, reason) = catalog_decision(ctx, Action::Update)?;
+        let regions: Vec<model::Region> =
+            input.regions.into_iter().map(model::Region::from).collect();
+        let id = store(ctx)?
+            .list_master_product(
+                &TenantScope::single(owner.id.clone()),
+                &owner.id,
+                input.master_sku.trim(),
+                &regions,
+                input
+                    .status
+                    .map_or(model::ListingStatus::Draft, model::ListingStatus::from),
+                &audit(caller, &reason),
+            )
+            .await
+            .map_err(store_err)?;
+        let product = readable_product(ctx, &encode_id("Product", &id)).await?;
+        Ok(ListProductPayload { product })
+    }
+
+    /// Takes a product out of the portal's catalog.
+    async fn unlist_product(
+        &self,
+        ctx: &Context<'_>,
+        input: UnlistProductInput,
+    ) -> async_graphql::Result<UnlistProductPayload> {
+        let caller = caller(ctx)?;
+        let access = access(ctx)?;
+        let product = readable_product(ctx, &input.id).await?;
+        let decision = access.decide(Action::Update, product.facts());
+        if !decision.allowed {
+            return Err(ApiError::Forbidden.extend());
+        }
+        let owner = caller.tenant.id.clone();
+        store(ctx)?
+            .unlist(
+                &TenantScope::single(owner.clone()),
+                &owner,
+                product.listing_id(),
+                input.expected_version,
+                &audit(caller, &decision.reason),
+            )
+            .await
+            .map_err(store_err)?;
+        Ok(UnlistProductPayload {
+            removed_id: input.id,
+        })
+    }
+}

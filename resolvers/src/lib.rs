@@ -122,7 +122,11 @@ pub struct Query;
 
 /// Every mutation takes one input object and returns a payload.
 #[derive(MergedObject, Default)]
-pub struct Mutation(grants::GrantMutations, catalog_admin::CatalogMutations);
+pub struct Mutation(
+    grants::GrantMutations,
+    catalog_admin::CatalogMutations,
+    catalog_admin::PriceListMutations,
+);
 
 #[Object]
 impl Query {
@@ -175,6 +179,14 @@ impl Query {
         id: ID,
     ) -> async_graphql::Result<Option<catalog::Product>> {
         catalog::product(ctx, &id).await.map(Some)
+    }
+
+    /// The portal's price lists, for the staff who manage them (empty for everyone else).
+    async fn price_lists(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<catalog_admin::PriceList>> {
+        catalog_admin::price_lists(ctx).await
     }
 
     /// A customer's net price for a product, for staff who may see that customer's prices.

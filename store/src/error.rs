@@ -49,6 +49,16 @@ const CONSTRAINT_FIELDS: &[(&str, &str, &str)] = &[
     ),
     ("domains.host", "host", "is already served by a portal"),
     ("domains_pkey", "host", "is already served by a portal"),
+    (
+        "price_lists.tenant_id, price_lists.name",
+        "name",
+        "is already the name of another price list",
+    ),
+    (
+        "price_lists_tenant_id_name_key",
+        "name",
+        "is already the name of another price list",
+    ),
 ];
 
 impl StoreError {

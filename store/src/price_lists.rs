@@ -1,0 +1,399 @@
+//! Price lists and their tiered prices, managed by reseller staff, and listing or unlisting
+//! master products. One transaction per change with its audit row and outbox message;
+//! optimistic concurrency on `version`; bad input is `Invalid` naming the field.
+
+use chrono::{DateTime, Utc};
+
+use crate::db::scoped;
+use crate::model::*;
+use crate::pricing::PriceListInfo;
+use crate::repo::{append_audit, enqueue_outbox};
+use crate::{Store, StoreError, TenantScope};
+
+fn invalid(field: &'static str, message: impl Into<String>) -> StoreError {
+    StoreError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+/// A price list as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceList {
+    pub info: PriceListInfo,
+    pub version: i64,
+}
+
+/// A new price list, or the changes to one (`None`: unchanged).
+#[derive(Debug, Clone, Default)]
+pub struct PriceListChanges {
+    pub name: Option<String>,
+    pub region: Option<Region>,
+    pub currency: Option<String>,
+    pub priority: Option<i64>,
+    pub valid_from: Option<DateTime<Utc>>,
+    /// `Some(None)` clears the end date.
+    pub valid_to: Option<Option<DateTime<Utc>>>,
+}
+
+type PriceListRow = (
+    String,
+    String,
+    String,
+    String,
+    i64,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+    i64,
+);
+
+fn from_row(r: PriceListRow) -> Result<PriceList, StoreError> {
+    Ok(PriceList {
+        info: PriceListInfo {
+            id: r.0,
+            name: r.1,
+            region: r.2.parse()?,
+            currency: r.3,
+            priority: r.4,
+            valid_from: r.5,
+            valid_to: r.6,
+        },
+        version: r.7,
+    })
+}
+
+const SELECT: &str =
+    "SELECT id, name, region, currency, priority, valid_from, valid_to, version FROM price_lists";
+
+fn validate(p: &PriceList) -> Result<(), StoreError> {
+    let name = p.info.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(invalid("name", "must be 1 to 100 characters"));
+    }
+    let c = &p.info.currency;
+    if c.len() != 3 || !c.chars().all(|x| x.is_ascii_uppercase()) {
+        return Err(invalid(
+            "currency",
+            "must be three capital letters (ISO 4217), e.g. EUR",
+        ));
+    }
+    if !(-1000..=1000).contains(&p.info.priority) {
+        return Err(invalid("priority", "must be -1000 to 1000"));
+    }
+    if p.info.valid_to.is_some_and(|to| to <= p.info.valid_from) {
+        return Err(invalid("validTo", "must be after validFrom"));
+    }
+    Ok(())
+}
+
+impl Store {
+    /// A reseller's live price lists by name.
+    pub async fn price_lists(
+        &self,
+        scope: &TenantScope,
+        owner: &str,
+    ) -> Result<Vec<PriceList>, StoreError> {
+        if !scope.contains(owner) {
+            return Ok(Vec::new());
+        }
+        scoped!(self, scope, read, |conn, _d| {
+            let rows: Vec<PriceListRow> = sqlx::query_as(&format!(
+                "{SELECT} WHERE tenant_id = $1 AND deleted_at IS NULL ORDER BY name"
+            ))
+            .bind(owner)
+            .fetch_all(&mut *conn)
+            .await?;
+            rows.into_iter().map(from_row).collect()
+        })
+    }
+
+    /// Creates a price list (every field of `new` except `valid_to` is required).
+    pub async fn create_price_list(
+        &self,
+        scope: &TenantScope,
+        owner: &str,
+        new: &PriceListChanges,
+        audit: &NewAuditEntry,
+    ) -> Result<PriceList, StoreError> {
+        if !scope.contains(owner) {
+            return Err(StoreError::NotFound { entity: "tenant" });
+        }
+        let list = PriceList {
+            info: PriceListInfo {
+                id: uuid::Uuid::new_v4().to_string(),
+                name: new
+                    .name
+                    .clone()
+                    .ok_or_else(|| invalid("name", "is required"))?
+                    .trim()
+                    .to_owned(),
+                region: new.region.ok_or_else(|| invalid("region", "is required"))?,
+                currency: new
+                    .currency
+                    .clone()
+                    .ok_or_else(|| invalid("currency", "is required"))?,
+                priority: new.priority.unwrap_or(0),
+                valid_from: new.valid_from.unwrap_or_else(Utc::now),
+                valid_to: new.valid_to.flatten(),
+            },
+            version: 1,
+        };
+        validate(&list)?;
+        scoped!(self, scope, write, |conn, d| {
+            let now = Utc::now();
+            sqlx::query(
+                "INSERT INTO price_lists (id, tenant_id, name, region, currency, priority, valid_from, valid_to, \
+                 version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9)",
+            )
+            .bind(&list.info.id)
+            .bind(owner)
+            .bind(&list.info.name)
+            .bind(list.info.region.as_str())
+            .bind(&list.info.currency)
+            .bind(list.info.priority)
+            .bind(list.info.valid_from)
+            .bind(list.info.valid_to)
+            .bind(now)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::from_db)?;
+            let mut entry = audit.clone();
+            entry.action = "price_list.created".into();
+            entry.target = format!("price_list:{}", list.info.id);
+            entry.after_state = Some(
+                serde_json::json!({ "name": list.info.name, "currency": list.info.currency })
+                    .to_string(),
+            );
+            append_audit!(conn, d, owner, &entry);
+            enqueue_outbox!(
+                conn,
+                owner,
+                "price_list.changed",
+                serde_json::json!({ "price_list": list.info.id })
+            );
+            Ok(list)
+        })
+    }
+
+    /// Changes a price list if its version is still `expected_version`.
+    pub async fn update_price_list(
+        &self,
+        scope: &TenantScope,
+        owner: &str,
+        id: &str,
+        expected_version: i64,
+        changes: &PriceListChanges,
+        audit: &NewAuditEntry,
+    ) -> Result<PriceList, StoreError> {
+        if !scope.contains(owner) {
+            return Err(StoreError::NotFound {
+                entity: "price list",
+            });
+        }
+        scoped!(self, scope, write, |conn, d| {
+            let row: Option<PriceListRow> = sqlx::query_as(&format!(
+                "{SELECT} WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL"
+            ))
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let Some(before) = row.map(from_row).transpose()? else {
+                return Err(StoreError::NotFound {
+                    entity: "price list",
+                });
+            };
+            if before.version != expected_version {
+                return Err(StoreError::VersionConflict {
+                    entity: "price list",
+                    expected: expected_version,
+                });
+            }
+            let mut after = before.clone();
+            if let Some(v) = &changes.name {
+                after.info.name = v.trim().to_owned();
+            }
+            if let Some(v) = changes.region {
+                after.info.region = v;
+            }
+            if let Some(v) = &changes.currency {
+                after.info.currency = v.clone();
+            }
+            if let Some(v) = changes.priority {
+                after.info.priority = v;
+            }
+            if let Some(v) = changes.valid_from {
+                after.info.valid_from = v;
+            }
+            if let Some(v) = changes.valid_to {
+                after.info.valid_to = v;
+            }
+            after.version += 1;
+            validate(&after)?;
+            if after.info.currency != before.info.currency {
+                // Its prices are amounts in the old currency.
+                let priced: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM prices WHERE tenant_id = $1 AND price_list_id = $2",
+                )
+                .bind(owner)
+                .bind(id)
+                .fetch_one(&mut *conn)
+                .await?;
+                if priced > 0 {
+                    return Err(invalid(
+                        "currency",
+                        "cannot change while the list has prices",
+                    ));
+                }
+            }
+            sqlx::query(
+                "UPDATE price_lists SET name = $1, region = $2, currency = $3, priority = $4, valid_from = $5, \
+                 valid_to = $6, version = $7, updated_at = $8 WHERE id = $9 AND tenant_id = $10 AND version = $11",
+            )
+            .bind(&after.info.name)
+            .bind(after.info.region.as_str())
+            .bind(&after.info.currency)
+            .bind(after.info.priority)
+            .bind(after.info.valid_from)
+            .bind(after.info.valid_to)
+            .bind(after.version)
+            .bind(Utc::now())
+            .bind(id)
+            .bind(owner)
+            .bind(expected_version)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::from_db)?;
+            let mut entry = audit.clone();
+            entry.action = "price_list.updated".into();
+            entry.target = format!("price_list:{id}");
+            entry.before_state = Some(
+                serde_json::json!({ "name": before.info.name, "priority": before.info.priority })
+                    .to_string(),
+            );
+            entry.after_state = Some(
+                serde_json::json!({ "name": after.info.name, "priority": after.info.priority })
+                    .to_string(),
+            );
+            append_audit!(conn, d, owner, &entry);
+            enqueue_outbox!(
+                conn,
+                owner,
+                "price_list.changed",
+                serde_json::json!({ "price_list": id })
+            );
+            Ok(after)
+        })
+    }
+
+    /// Replaces a listing's tiers in a price list (`tiers` may be empty: no price there).
+    #[expect(clippy::too_many_arguments, reason = "one price change and its audit")]
+    pub async fn set_prices(
+        &self,
+        scope: &TenantScope,
+        owner: &str,
+        price_list_id: &str,
+        expected_version: i64,
+        listing_id: &str,
+        tiers: &[(i64, Money)],
+        audit: &NewAuditEntry,
+    ) -> Result<PriceList, StoreError> {
+        if !scope.contains(owner) {
+            return Err(StoreError::NotFound {
+                entity: "price list",
+            });
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (q, _) in tiers {
+            if *q < 1 {
+                return Err(invalid("tiers", "every minQuantity must be at least 1"));
+            }
+            if !seen.insert(*q) {
+                return Err(invalid("tiers", format!("minQuantity {q} appears twice")));
+            }
+        }
+        scoped!(self, scope, write, |conn, d| {
+            let row: Option<PriceListRow> = sqlx::query_as(&format!(
+                "{SELECT} WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL"
+            ))
+            .bind(price_list_id)
+            .bind(owner)
+            .fetch_optional(&mut *conn)
+            .await?;
+            let Some(mut list) = row.map(from_row).transpose()? else {
+                return Err(StoreError::NotFound {
+                    entity: "price list",
+                });
+            };
+            if list.version != expected_version {
+                return Err(StoreError::VersionConflict {
+                    entity: "price list",
+                    expected: expected_version,
+                });
+            }
+            if let Some((_, m)) = tiers.iter().find(|(_, m)| m.currency != list.info.currency) {
+                return Err(invalid(
+                    "currency",
+                    format!(
+                        "{} does not match the list's {}",
+                        m.currency, list.info.currency
+                    ),
+                ));
+            }
+            let listed: Option<String> = sqlx::query_scalar(
+                "SELECT id FROM listings WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL",
+            )
+            .bind(listing_id)
+            .bind(owner)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if listed.is_none() {
+                return Err(StoreError::NotFound { entity: "product" });
+            }
+            sqlx::query("DELETE FROM prices WHERE tenant_id = $1 AND price_list_id = $2 AND listing_id = $3")
+                .bind(owner)
+                .bind(price_list_id)
+                .bind(listing_id)
+                .execute(&mut *conn)
+                .await?;
+            for (q, m) in tiers {
+                sqlx::query("INSERT INTO prices (tenant_id, price_list_id, listing_id, min_quantity, amount) VALUES ($1, $2, $3, $4, $5)")
+                    .bind(owner)
+                    .bind(price_list_id)
+                    .bind(listing_id)
+                    .bind(q)
+                    .bind(m.amount_minor)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(StoreError::from_db)?;
+            }
+            sqlx::query("UPDATE price_lists SET version = version + 1, updated_at = $1 WHERE id = $2 AND tenant_id = $3")
+                .bind(Utc::now())
+                .bind(price_list_id)
+                .bind(owner)
+                .execute(&mut *conn)
+                .await?;
+            list.version += 1;
+            let mut entry = audit.clone();
+            entry.action = "prices.set".into();
+            entry.target = format!("price_list:{price_list_id}/{listing_id}");
+            entry.after_state = Some(
+                serde_json::json!(
+                    tiers
+                        .iter()
+                        .map(|(q, m)| serde_json::json!({ "min": q, "amount": m.decimal() }))
+                        .collect::<Vec<_>>()
+                )
+                .to_string(),
+            );
+            append_audit!(conn, d, owner, &entry);
+            enqueue_outbox!(
+                conn,
+                owner,
+                "price_list.changed",
+                serde_json::json!({ "price_list": price_list_id, "listing": listing_id })
+            );
+            Ok(list)
+        })
+    }
+}
