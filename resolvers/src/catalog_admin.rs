@@ -67,6 +67,8 @@ pub struct UpdateListingInput {
     pub regions: Option<Vec<Region>>,
     pub status: Option<ProductStatus>,
     pub visibility: Option<ProductVisibility>,
+    /// The assortment of a RESTRICTED listing: the customers who see it (replaces the list).
+    pub customers: Option<Vec<ID>>,
 }
 
 #[derive(SimpleObject)]
@@ -168,6 +170,26 @@ impl CatalogMutations {
             .data::<PortalContext>()
             .map_err(|_| ApiError::Internal.extend())?
             .tenant;
+        // Assortment members must be this reseller's own customers; anything else is NOT_FOUND.
+        let customers = match &input.customers {
+            None => None,
+            Some(ids) => {
+                let mut out = Vec::with_capacity(ids.len());
+                for id in ids {
+                    let tenant = decode_id("Customer", id)
+                        .and_then(|raw| access.directory().tenant(&raw).cloned())
+                        .filter(|t| {
+                            t.parent_id.as_deref() == Some(owner.id.as_str())
+                                && t.deleted_at.is_none()
+                        })
+                        .ok_or_else(|| ApiError::NotFound("customer").extend())?;
+                    out.push(tenant.id);
+                }
+                Some(out)
+            }
+        };
+        let mut scope_tenants = vec![owner.id.clone()];
+        scope_tenants.extend(customers.iter().flatten().cloned());
         let changes = ListingChanges {
             name: input.name,
             description: input.description,
@@ -179,10 +201,11 @@ impl CatalogMutations {
                 ProductVisibility::All => model::Visibility::All,
                 ProductVisibility::Restricted => model::Visibility::Restricted,
             }),
+            customers,
         };
         let listing = store(ctx)?
             .update_listing(
-                &TenantScope::single(owner.id.clone()),
+                &TenantScope::of(scope_tenants),
                 &owner.id,
                 product.listing_id(),
                 input.expected_version,

@@ -18,6 +18,8 @@ pub struct ListingChanges {
     pub regions: Option<Vec<Region>>,
     pub status: Option<ListingStatus>,
     pub visibility: Option<Visibility>,
+    /// The assortment: the customers a RESTRICTED listing is visible to (replaced whole).
+    pub customers: Option<Vec<TenantId>>,
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> StoreError {
@@ -106,6 +108,33 @@ impl Store {
                     entity: "product",
                     expected: expected_version,
                 });
+            }
+            if let Some(customers) = &changes.customers {
+                if let Some(outside) = customers.iter().find(|c| !scope.contains(c)) {
+                    return Err(invalid(
+                        "customers",
+                        format!("{outside} is not a customer in scope"),
+                    ));
+                }
+                sqlx::query(
+                    "DELETE FROM listing_customers WHERE tenant_id = $1 AND listing_id = $2",
+                )
+                .bind(owner)
+                .bind(listing_id)
+                .execute(&mut *conn)
+                .await?;
+                for customer in customers {
+                    sqlx::query(
+                        "INSERT INTO listing_customers (tenant_id, listing_id, customer_id) VALUES ($1, $2, $3) \
+                         ON CONFLICT DO NOTHING",
+                    )
+                    .bind(owner)
+                    .bind(listing_id)
+                    .bind(customer)
+                    .execute(&mut *conn)
+                    .await
+                    .map_err(StoreError::from_db)?;
+                }
             }
             if let Some(regions) = &changes.regions {
                 sqlx::query("DELETE FROM listing_regions WHERE tenant_id = $1 AND listing_id = $2")

@@ -356,7 +356,51 @@ async fn contract_prices_are_set_and_ended_by_pricing_staff_for_their_own_custom
     assert_eq!(northwind_audit_len(&app).await, audit_before + 2);
 }
 
+async fn a_restricted_listing_is_seen_by_its_assortment_only(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let (id, version) = turbine(&app).await;
+    let fjord = customer_id("fjord-outfitters");
+    let harbor = customer_id("harbor-tools");
+    // Another reseller's customer in the assortment: NOT_FOUND, nothing changed.
+    let foreign = gql(&app, "pricing@northwind.test", NW, UPDATE, json!({ "input": { "id": id, "expectedVersion": version, "visibility": "RESTRICTED", "customers": [harbor] } })).await;
+    assert_eq!(
+        foreign.first_code(),
+        Some("NOT_FOUND"),
+        "{:?}",
+        foreign.body
+    );
+    assert!(
+        gql(&app, "buyer@alpine.test", NW, PRODUCT, json!({ "id": id }))
+            .await
+            .body["data"]["product"]
+            .is_object()
+    );
+
+    let ok = gql(&app, "pricing@northwind.test", NW, UPDATE, json!({ "input": { "id": id, "expectedVersion": version, "visibility": "RESTRICTED", "customers": [fjord] } })).await;
+    assert_eq!(
+        ok.body["data"]["updateListing"]["product"]["version"],
+        version + 1,
+        "{:?}",
+        ok.body
+    );
+    assert!(
+        gql(&app, "admin@fjord.test", NW, PRODUCT, json!({ "id": id }))
+            .await
+            .body["data"]["product"]
+            .is_object(),
+        "fjord is in the assortment"
+    );
+    assert_eq!(
+        gql(&app, "buyer@alpine.test", NW, PRODUCT, json!({ "id": id }))
+            .await
+            .first_code(),
+        Some("NOT_FOUND"),
+        "alpine is not"
+    );
+}
+
 on_both_backends!(
+    a_restricted_listing_is_seen_by_its_assortment_only,
     listing_updates_follow_the_policy_validate_and_detect_conflicts,
     contract_prices_are_set_and_ended_by_pricing_staff_for_their_own_customers,
 );
