@@ -8,7 +8,8 @@ use serde::Deserialize;
 
 use crate::PolicyError;
 
-/// `kind:name`: `tenant:SLUG`, `customer:SLUG`, `user:EMAIL`, `delegation:CUSTOMER>RESELLER`.
+/// `kind:name`: `tenant:SLUG`, `customer:SLUG`, `user:EMAIL`, `delegation:CUSTOMER>RESELLER`,
+/// `product:RESELLER/SKU`, `portal:SLUG`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceRef {
     pub kind: String,

@@ -135,6 +135,32 @@ impl CaseWorld {
                 }
                 access.facts(Kind::Delegation, customer)
             }
+            "product" => {
+                let (owner, sku) = resource
+                    .name
+                    .split_once('/')
+                    .ok_or("a product is named RESELLER/SKU")?;
+                let owner = tenant(owner)?;
+                let listing = self
+                    .store
+                    .listings(&TenantScope::single(owner.id.clone()), &owner.id, 10_000)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .into_iter()
+                    .find(|l| l.sku == sku)
+                    .ok_or_else(|| format!("no product {}", resource.name))?;
+                let viewer = access.actor_tenant().map(|t| t.id.clone());
+                let scope =
+                    TenantScope::of(std::iter::once(owner.id.clone()).chain(viewer.clone()));
+                let row = self
+                    .store
+                    .catalog_by_ids(&scope, &[listing.id], viewer.as_deref())
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .pop()
+                    .ok_or_else(|| format!("no product {}", resource.name))?;
+                access.product_facts(&row)
+            }
             other => return Err(format!("unknown resource kind {other:?}")),
         })
     }

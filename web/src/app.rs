@@ -354,6 +354,13 @@ async fn sweep_expired_sessions(store: Store) {
 }
 
 pub async fn connect(config: &Config) -> anyhow::Result<Store> {
+    if config.database_url.is_none() {
+        // The embedded database lives in the data dir: `migrate` and `seed` on a fresh
+        // checkout create it, as `serve` does.
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            anyhow::anyhow!("data_dir: cannot create {}: {e}", config.data_dir.display())
+        })?;
+    }
     let url = config.database_url();
     let options = StoreOptions {
         max_connections: config.database.max_connections,

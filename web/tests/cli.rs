@@ -331,3 +331,21 @@ async fn policy_commands_and_sighup_reload_without_a_restart() {
         "the reloaded policy"
     );
 }
+
+#[test]
+fn seed_and_policy_test_work_on_a_fresh_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("not-yet-there");
+    let data = data.to_str().unwrap();
+    let (ok, out) = portico(&["seed", "--demo", "--data-dir", data]);
+    assert!(ok && out.contains("demo dataset written"), "{out}");
+    let (ok, out) = portico(&[
+        "policy",
+        "test",
+        "--cases",
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/cases"),
+        "--data-dir",
+        data,
+    ]);
+    assert!(ok && out.contains(" 0 failed"), "{out}");
+}
