@@ -228,6 +228,27 @@ impl TestApp {
         Self::read(response).await
     }
 
+    /// A GraphQL POST with variables, as a demo user (a bearer token from the demo issuer).
+    pub async fn as_user(
+        &self,
+        email: &str,
+        host: &str,
+        query: &str,
+        variables: Value,
+    ) -> GraphqlResponse {
+        let token = self.token_for(email).await;
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .header("host", host)
+            .header("authorization", format!("Bearer {token}"))
+            .json(&serde_json::json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("request");
+        Self::read(response).await
+    }
+
     /// The demo issuer's key file of this server.
     pub fn demo_keys(&self) -> portico::demo_issuer::DemoKeys {
         portico::demo_issuer::DemoKeys::in_data_dir(self.db.dir.path())

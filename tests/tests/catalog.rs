@@ -3,32 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use portico_tests::{GraphqlResponse, TestApp, TestDb, on_both_backends};
+use portico_tests::{TestApp, TestDb, on_both_backends};
 use serde_json::{Value, json};
 
 const FIELDS: &str = "id sku name brand category regions
   price { amount { amount currency } source priceList minQuantity }
   listPrice { amount currency } costPrice { amount currency } margin supplier";
-
-async fn query(
-    app: &TestApp,
-    email: &str,
-    host: &str,
-    query: &str,
-    variables: Value,
-) -> GraphqlResponse {
-    let token = app.token_for(email).await;
-    let response = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .header("host", host)
-        .header("authorization", format!("Bearer {token}"))
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap();
-    TestApp::read(response).await
-}
 
 /// Every product the user sees on the portal, by SKU, paging 100 at a time.
 async fn catalog(app: &TestApp, email: &str, host: &str) -> (BTreeMap<String, Value>, Vec<Value>) {
@@ -36,9 +16,7 @@ async fn catalog(app: &TestApp, email: &str, host: &str) -> (BTreeMap<String, Va
     let mut errors = Vec::new();
     let mut after: Option<String> = None;
     loop {
-        let r = query(
-            app,
-            email,
+        let r = app.as_user(email,
             host,
             &format!("query($after: String) {{ products(first: 100, after: $after) {{ edges {{ node {{ {FIELDS} }} }} pageInfo {{ hasNextPage endCursor }} }} }}"),
             json!({ "after": after }),
@@ -117,9 +95,7 @@ async fn every_demo_user_sees_the_marker_rows_as_design_section_9_says(db: TestD
 
     // Quantity tiers apply to list prices, never above a contract.
     let id = turbine["id"].as_str().unwrap();
-    let tiered = query(
-        &app,
-        "buyer@alpine.test",
+    let tiered = app.as_user("buyer@alpine.test",
         NW,
         "query($id: ID!) { product(id: $id) { price(quantity: 10) { amount { amount } source } } }",
         json!({ "id": id }),
@@ -220,14 +196,14 @@ async fn another_tenants_product_is_not_found_everywhere(db: TestDb) {
         ("admin@fjord.test", NW, &special),
     ];
     for (email, host, id) in cases {
-        let r = query(
-            &app,
-            email,
-            host,
-            "query($id: ID!) { product(id: $id) { name } node(id: $id) { id } }",
-            json!({ "id": id }),
-        )
-        .await;
+        let r = app
+            .as_user(
+                email,
+                host,
+                "query($id: ID!) { product(id: $id) { name } node(id: $id) { id } }",
+                json!({ "id": id }),
+            )
+            .await;
         assert_eq!(
             r.body["data"]["product"],
             Value::Null,
@@ -244,14 +220,14 @@ async fn another_tenants_product_is_not_found_everywhere(db: TestDb) {
         assert_eq!(codes, ["NOT_FOUND", "NOT_FOUND"], "{email}: {:?}", r.body);
     }
     // The same ids work for those who may see them.
-    let ok = query(
-        &app,
-        "buyer@alpine.test",
-        NW,
-        "query($id: ID!) { product(id: $id) { name } node(id: $id) { id } }",
-        json!({ "id": special }),
-    )
-    .await;
+    let ok = app
+        .as_user(
+            "buyer@alpine.test",
+            NW,
+            "query($id: ID!) { product(id: $id) { name } node(id: $id) { id } }",
+            json!({ "id": special }),
+        )
+        .await;
     assert_eq!(
         ok.body["data"]["product"]["name"],
         "Northwind Alpine Special Edition"
@@ -259,23 +235,23 @@ async fn another_tenants_product_is_not_found_everywhere(db: TestDb) {
     assert_eq!(ok.body["data"]["node"]["id"], special);
 
     // Filters narrow and never widen: a customer asking for drafts gets none.
-    let drafts = query(
-        &app,
-        "buyer@alpine.test",
-        NW,
-        "{ products(filter: { status: DRAFT }) { edges { node { sku } } } }",
-        json!({}),
-    )
-    .await;
+    let drafts = app
+        .as_user(
+            "buyer@alpine.test",
+            NW,
+            "{ products(filter: { status: DRAFT }) { edges { node { sku } } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(drafts.body["data"]["products"]["edges"], json!([]));
-    let na = query(
-        &app,
-        "buyer@alpine.test",
-        NW,
-        "{ products(filter: { region: NA }, first: 100) { edges { node { regions } } } }",
-        json!({}),
-    )
-    .await;
+    let na = app
+        .as_user(
+            "buyer@alpine.test",
+            NW,
+            "{ products(filter: { region: NA }, first: 100) { edges { node { regions } } } }",
+            json!({}),
+        )
+        .await;
     assert!(
         na.body["data"]["products"]["edges"]
             .as_array()
@@ -283,7 +259,7 @@ async fn another_tenants_product_is_not_found_everywhere(db: TestDb) {
             .iter()
             .all(|e| e["node"]["regions"] == json!(["EU", "NA"]))
     );
-    let category = query(&app, "buyer@alpine.test", NW, "{ products(filter: { category: \"Workshop/Compressors\" }, first: 100) { edges { node { category } } } }", json!({})).await;
+    let category = app.as_user("buyer@alpine.test", NW, "{ products(filter: { category: \"Workshop/Compressors\" }, first: 100) { edges { node { category } } } }", json!({})).await;
     let edges = category.body["data"]["products"]["edges"]
         .as_array()
         .unwrap();
@@ -293,14 +269,14 @@ async fn another_tenants_product_is_not_found_everywhere(db: TestDb) {
                 .iter()
                 .all(|e| e["node"]["category"] == "Workshop/Compressors")
     );
-    let bad = query(
-        &app,
-        "buyer@alpine.test",
-        NW,
-        "{ products(first: 101) { edges { node { sku } } } }",
-        json!({}),
-    )
-    .await;
+    let bad = app
+        .as_user(
+            "buyer@alpine.test",
+            NW,
+            "{ products(first: 101) { edges { node { sku } } } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(bad.body["errors"][0]["extensions"]["field"], "first");
     let anonymous = app
         .graphql(NW, "{ products { edges { node { sku } } } }")

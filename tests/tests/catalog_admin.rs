@@ -4,35 +4,15 @@
 
 use portico_store::TenantScope;
 use portico_store::seed::demo_id;
-use portico_tests::{GraphqlResponse, TestApp, TestDb, on_both_backends};
-use serde_json::{Value, json};
+use portico_tests::{TestApp, TestDb, on_both_backends};
+use serde_json::json;
 
 const NW: &str = "northwind.localhost";
 const CO: &str = "contoso.localhost";
 
-async fn gql(
-    app: &TestApp,
-    email: &str,
-    host: &str,
-    query: &str,
-    variables: Value,
-) -> GraphqlResponse {
-    let token = app.token_for(email).await;
-    let response = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .header("host", host)
-        .header("authorization", format!("Bearer {token}"))
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap();
-    TestApp::read(response).await
-}
-
 /// The Turbine as northwind's pricing manager sees it: (id, version).
 async fn turbine(app: &TestApp) -> (String, i64) {
-    let r = gql(app, "pricing@northwind.test", NW, "{ products(first: 5, filter: { brand: \"Northwind\", category: \"Workshop\" }) { edges { node { id sku version } } } }", json!({})).await;
+    let r = app.as_user("pricing@northwind.test", NW, "{ products(first: 5, filter: { brand: \"Northwind\", category: \"Workshop\" }) { edges { node { id sku version } } } }", json!({})).await;
     let node = r.body["data"]["products"]["edges"]
         .as_array()
         .unwrap()
@@ -78,7 +58,7 @@ async fn listing_updates_follow_the_policy_validate_and_detect_conflicts(db: Tes
         ("buyer@harbor.test", CO, "NOT_FOUND"),
         ("buyer@prairie.test", NW, "FORBIDDEN"),
     ] {
-        let r = gql(&app, email, host, UPDATE, input.clone()).await;
+        let r = app.as_user(email, host, UPDATE, input.clone()).await;
         assert_eq!(r.first_code(), Some(code), "{email}: {:?}", r.body);
     }
     // Bad input names the field.
@@ -96,14 +76,14 @@ async fn listing_updates_follow_the_policy_validate_and_detect_conflicts(db: Tes
         for (k, v) in patch.as_object().unwrap() {
             input[k] = v.clone();
         }
-        let r = gql(
-            &app,
-            "pricing@northwind.test",
-            NW,
-            UPDATE,
-            json!({ "input": input }),
-        )
-        .await;
+        let r = app
+            .as_user(
+                "pricing@northwind.test",
+                NW,
+                UPDATE,
+                json!({ "input": input }),
+            )
+            .await;
         assert_eq!(
             r.first_code(),
             Some("BAD_USER_INPUT"),
@@ -119,64 +99,62 @@ async fn listing_updates_follow_the_policy_validate_and_detect_conflicts(db: Tes
     );
     assert_eq!(turbine(&app).await.1, version, "refusals change nothing");
 
-    let ok = gql(&app, "pricing@northwind.test", NW, UPDATE, json!({ "input": { "id": id, "expectedVersion": version, "name": "Northwind Turbine Pro", "regions": ["EU"] } })).await;
+    let ok = app.as_user("pricing@northwind.test", NW, UPDATE, json!({ "input": { "id": id, "expectedVersion": version, "name": "Northwind Turbine Pro", "regions": ["EU"] } })).await;
     let product = &ok.body["data"]["updateListing"]["product"];
     assert_eq!(product["name"], "Northwind Turbine Pro", "{:?}", ok.body);
     assert_eq!(product["version"], version + 1);
     assert_eq!(product["regions"], json!(["EU"]));
     assert_eq!(northwind_audit_len(&app).await, audit_before + 1);
-    let seen = gql(&app, "buyer@alpine.test", NW, PRODUCT, json!({ "id": id })).await;
+    let seen = app
+        .as_user("buyer@alpine.test", NW, PRODUCT, json!({ "id": id }))
+        .await;
     assert_eq!(
         seen.body["data"]["product"]["name"],
         "Northwind Turbine Pro"
     );
     // Now EU only: prairie (NA) no longer finds it.
-    let gone = gql(&app, "buyer@prairie.test", NW, PRODUCT, json!({ "id": id })).await;
+    let gone = app
+        .as_user("buyer@prairie.test", NW, PRODUCT, json!({ "id": id }))
+        .await;
     assert_eq!(gone.first_code(), Some("NOT_FOUND"));
     // The same version again is a conflict.
-    let stale = gql(
-        &app,
-        "admin@northwind.test",
-        NW,
-        UPDATE,
-        json!({ "input": { "id": id, "expectedVersion": version, "status": "INACTIVE" } }),
-    )
-    .await;
+    let stale = app
+        .as_user(
+            "admin@northwind.test",
+            NW,
+            UPDATE,
+            json!({ "input": { "id": id, "expectedVersion": version, "status": "INACTIVE" } }),
+        )
+        .await;
     assert_eq!(
         stale.body["errors"][0]["extensions"]["field"],
         "expectedVersion"
     );
 
     // Unlisting: customers lose it, staff keep it.
-    let inactive = gql(
-        &app,
-        "admin@northwind.test",
-        NW,
-        UPDATE,
-        json!({ "input": { "id": id, "expectedVersion": version + 1, "status": "INACTIVE" } }),
-    )
-    .await;
+    let inactive = app
+        .as_user(
+            "admin@northwind.test",
+            NW,
+            UPDATE,
+            json!({ "input": { "id": id, "expectedVersion": version + 1, "status": "INACTIVE" } }),
+        )
+        .await;
     assert_eq!(
         inactive.body["data"]["updateListing"]["product"]["status"], "INACTIVE",
         "{:?}",
         inactive.body
     );
     assert_eq!(
-        gql(&app, "buyer@alpine.test", NW, PRODUCT, json!({ "id": id }))
+        app.as_user("buyer@alpine.test", NW, PRODUCT, json!({ "id": id }))
             .await
             .first_code(),
         Some("NOT_FOUND")
     );
     assert!(
-        gql(
-            &app,
-            "pricing@northwind.test",
-            NW,
-            PRODUCT,
-            json!({ "id": id })
-        )
-        .await
-        .body["data"]["product"]
+        app.as_user("pricing@northwind.test", NW, PRODUCT, json!({ "id": id }))
+            .await
+            .body["data"]["product"]
             .is_object()
     );
     let nw = demo_id("tenant", "northwind");
@@ -211,7 +189,7 @@ async fn contract_prices_are_set_and_ended_by_pricing_staff_for_their_own_custom
             "validTo",
         ),
     ] {
-        let r = gql(&app, "pricing@northwind.test", NW, SET, input).await;
+        let r = app.as_user("pricing@northwind.test", NW, SET, input).await;
         assert_eq!(
             r.first_code(),
             Some("BAD_USER_INPUT"),
@@ -232,7 +210,7 @@ async fn contract_prices_are_set_and_ended_by_pricing_staff_for_their_own_custom
         ("admin@contoso.test", CO, "NOT_FOUND"),
         ("rep-eu@northwind.test", NW, "NOT_FOUND"),
     ] {
-        let r = gql(&app, email, host, SET, set("1.00", "USD")).await;
+        let r = app.as_user(email, host, SET, set("1.00", "USD")).await;
         assert_eq!(r.first_code(), Some(code), "{email}: {:?}", r.body);
     }
     assert_eq!(
@@ -241,49 +219,38 @@ async fn contract_prices_are_set_and_ended_by_pricing_staff_for_their_own_custom
         "refusals write nothing"
     );
 
-    let ok = gql(
-        &app,
-        "pricing@northwind.test",
-        NW,
-        SET,
-        set("1234.50", "USD"),
-    )
-    .await;
+    let ok = app
+        .as_user("pricing@northwind.test", NW, SET, set("1234.50", "USD"))
+        .await;
     assert_eq!(
         ok.body["data"]["setContractPrice"]["customer"]["contractPrices"],
         json!([{ "sku": "NW-TURBINE", "amount": { "amount": "1234.50", "currency": "USD" } }]),
         "{:?}",
         ok.body
     );
-    let buyer = gql(
-        &app,
-        "buyer@prairie.test",
-        NW,
-        PRODUCT,
-        json!({ "id": turbine }),
-    )
-    .await;
+    let buyer = app
+        .as_user("buyer@prairie.test", NW, PRODUCT, json!({ "id": turbine }))
+        .await;
     assert_eq!(
         buyer.body["data"]["product"]["price"],
         json!({ "amount": { "amount": "1234.50", "currency": "USD" }, "source": "CONTRACT" })
     );
 
     // Staff quote a customer's price; reps only in their regions; support never.
-    let quote = gql(
-        &app,
-        "pricing@northwind.test",
-        NW,
-        PRICE_FOR,
-        json!({ "c": alpine, "p": turbine }),
-    )
-    .await;
+    let quote = app
+        .as_user(
+            "pricing@northwind.test",
+            NW,
+            PRICE_FOR,
+            json!({ "c": alpine, "p": turbine }),
+        )
+        .await;
     assert_eq!(
         quote.body["data"]["priceFor"],
         json!({ "amount": { "amount": "999.00", "currency": "EUR" }, "source": "CONTRACT" })
     );
     assert_eq!(
-        gql(
-            &app,
+        app.as_user(
             "rep-eu@northwind.test",
             NW,
             PRICE_FOR,
@@ -294,8 +261,7 @@ async fn contract_prices_are_set_and_ended_by_pricing_staff_for_their_own_custom
         "CONTRACT"
     );
     assert_eq!(
-        gql(
-            &app,
+        app.as_user(
             "rep-na@northwind.test",
             NW,
             PRICE_FOR,
@@ -306,8 +272,7 @@ async fn contract_prices_are_set_and_ended_by_pricing_staff_for_their_own_custom
         Some("NOT_FOUND")
     );
     assert_eq!(
-        gql(
-            &app,
+        app.as_user(
             "support@northwind.test",
             NW,
             PRICE_FOR,
@@ -317,38 +282,35 @@ async fn contract_prices_are_set_and_ended_by_pricing_staff_for_their_own_custom
         .first_code(),
         Some("FORBIDDEN")
     );
-    let masked = gql(
-        &app,
-        "support@northwind.test",
-        NW,
-        "query($c: ID!) { customer(id: $c) { contractPrices { sku } } }",
-        json!({ "c": alpine }),
-    )
-    .await;
+    let masked = app
+        .as_user(
+            "support@northwind.test",
+            NW,
+            "query($c: ID!) { customer(id: $c) { contractPrices { sku } } }",
+            json!({ "c": alpine }),
+        )
+        .await;
     assert_eq!(masked.first_code(), Some("FIELD_MASKED"));
 
     // Ending alpine's contract: its buyer falls back to the EU list.
     let remove = json!({ "input": { "customerId": alpine, "productId": turbine } });
-    let r = gql(&app, "admin@northwind.test", NW, REMOVE, remove.clone()).await;
+    let r = app
+        .as_user("admin@northwind.test", NW, REMOVE, remove.clone())
+        .await;
     assert_eq!(
         r.body["data"]["removeContractPrice"]["customer"]["name"], "Alpine Dealers",
         "{:?}",
         r.body
     );
-    let buyer = gql(
-        &app,
-        "buyer@alpine.test",
-        NW,
-        PRODUCT,
-        json!({ "id": turbine }),
-    )
-    .await;
+    let buyer = app
+        .as_user("buyer@alpine.test", NW, PRODUCT, json!({ "id": turbine }))
+        .await;
     assert_eq!(
         buyer.body["data"]["product"]["price"],
         json!({ "amount": { "amount": "1200.00", "currency": "EUR" }, "source": "PRICE_LIST" })
     );
     assert_eq!(
-        gql(&app, "admin@northwind.test", NW, REMOVE, remove)
+        app.as_user("admin@northwind.test", NW, REMOVE, remove)
             .await
             .first_code(),
         Some("NOT_FOUND")
@@ -362,7 +324,7 @@ async fn a_restricted_listing_is_seen_by_its_assortment_only(db: TestDb) {
     let fjord = customer_id("fjord-outfitters");
     let harbor = customer_id("harbor-tools");
     // Another reseller's customer in the assortment: NOT_FOUND, nothing changed.
-    let foreign = gql(&app, "pricing@northwind.test", NW, UPDATE, json!({ "input": { "id": id, "expectedVersion": version, "visibility": "RESTRICTED", "customers": [harbor] } })).await;
+    let foreign = app.as_user("pricing@northwind.test", NW, UPDATE, json!({ "input": { "id": id, "expectedVersion": version, "visibility": "RESTRICTED", "customers": [harbor] } })).await;
     assert_eq!(
         foreign.first_code(),
         Some("NOT_FOUND"),
@@ -370,13 +332,13 @@ async fn a_restricted_listing_is_seen_by_its_assortment_only(db: TestDb) {
         foreign.body
     );
     assert!(
-        gql(&app, "buyer@alpine.test", NW, PRODUCT, json!({ "id": id }))
+        app.as_user("buyer@alpine.test", NW, PRODUCT, json!({ "id": id }))
             .await
             .body["data"]["product"]
             .is_object()
     );
 
-    let ok = gql(&app, "pricing@northwind.test", NW, UPDATE, json!({ "input": { "id": id, "expectedVersion": version, "visibility": "RESTRICTED", "customers": [fjord] } })).await;
+    let ok = app.as_user("pricing@northwind.test", NW, UPDATE, json!({ "input": { "id": id, "expectedVersion": version, "visibility": "RESTRICTED", "customers": [fjord] } })).await;
     assert_eq!(
         ok.body["data"]["updateListing"]["product"]["version"],
         version + 1,
@@ -384,14 +346,14 @@ async fn a_restricted_listing_is_seen_by_its_assortment_only(db: TestDb) {
         ok.body
     );
     assert!(
-        gql(&app, "admin@fjord.test", NW, PRODUCT, json!({ "id": id }))
+        app.as_user("admin@fjord.test", NW, PRODUCT, json!({ "id": id }))
             .await
             .body["data"]["product"]
             .is_object(),
         "fjord is in the assortment"
     );
     assert_eq!(
-        gql(&app, "buyer@alpine.test", NW, PRODUCT, json!({ "id": id }))
+        app.as_user("buyer@alpine.test", NW, PRODUCT, json!({ "id": id }))
             .await
             .first_code(),
         Some("NOT_FOUND"),

@@ -9,35 +9,15 @@ use serde_json::{Value, json};
 
 const NW: &str = "northwind.localhost";
 
-async fn as_user(
-    app: &TestApp,
-    email: &str,
-    host: &str,
-    query: &str,
-    variables: Value,
-) -> portico_tests::GraphqlResponse {
-    let token = app.token_for(email).await;
-    let response = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .header("host", host)
-        .header("authorization", format!("Bearer {token}"))
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap();
-    TestApp::read(response).await
-}
-
 async fn grant_id(app: &TestApp, email: &str, host: &str, customer: &str, status: &str) -> String {
-    let list = as_user(
-        app,
-        email,
-        host,
-        "{ delegations { id status customer { slug } } }",
-        json!({}),
-    )
-    .await;
+    let list = app
+        .as_user(
+            email,
+            host,
+            "{ delegations { id status customer { slug } } }",
+            json!({}),
+        )
+        .await;
     list.body["data"]["delegations"]
         .as_array()
         .unwrap()
@@ -56,8 +36,7 @@ async fn grant_id(app: &TestApp, email: &str, host: &str, customer: &str, status
 
 async fn customer_users(app: &TestApp, email: &str, slug: &str) -> portico_tests::GraphqlResponse {
     let id = portico_resolvers::encode_id("Customer", &demo_id("tenant", slug)).to_string();
-    as_user(
-        app,
+    app.as_user(
         email,
         NW,
         "query($id: ID!) { customer(id: $id) { users { email } } }",
@@ -90,7 +69,9 @@ async fn approving_and_revoking_follow_the_policy_and_change_what_the_reseller_r
         ("admin@alpine.test", NW, "NOT_FOUND"),
         ("rep-eu@northwind.test", NW, "NOT_FOUND"),
     ] {
-        let r = as_user(&app, email, host, APPROVE, json!({ "id": fjord })).await;
+        let r = app
+            .as_user(email, host, APPROVE, json!({ "id": fjord }))
+            .await;
         assert_eq!(r.first_code(), Some(code), "{email}: {:?}", r.body);
         assert_eq!(r.body["data"], Value::Null, "{email}");
     }
@@ -102,14 +83,9 @@ async fn approving_and_revoking_follow_the_policy_and_change_what_the_reseller_r
         .await;
     assert_eq!(anonymous.first_code(), Some("UNAUTHENTICATED"));
 
-    let approved = as_user(
-        &app,
-        "admin@fjord.test",
-        NW,
-        APPROVE,
-        json!({ "id": fjord }),
-    )
-    .await;
+    let approved = app
+        .as_user("admin@fjord.test", NW, APPROVE, json!({ "id": fjord }))
+        .await;
     assert_eq!(
         approved.body["data"]["approveDelegation"]["delegation"]["status"], "ACTIVE",
         "{:?}",
@@ -121,14 +97,9 @@ async fn approving_and_revoking_follow_the_policy_and_change_what_the_reseller_r
         json!([{ "email": "admin@fjord.test" }])
     );
     // Approving twice is a user error naming the field.
-    let again = as_user(
-        &app,
-        "admin@fjord.test",
-        NW,
-        APPROVE,
-        json!({ "id": fjord }),
-    )
-    .await;
+    let again = app
+        .as_user("admin@fjord.test", NW, APPROVE, json!({ "id": fjord }))
+        .await;
     assert_eq!(again.first_code(), Some("BAD_USER_INPUT"));
     assert_eq!(again.body["errors"][0]["extensions"]["field"], "id");
 
@@ -140,14 +111,9 @@ async fn approving_and_revoking_follow_the_policy_and_change_what_the_reseller_r
             .is_array()
     );
     let alpine = grant_id(&app, "admin@alpine.test", NW, "alpine-dealers", "ACTIVE").await;
-    let revoked = as_user(
-        &app,
-        "admin@alpine.test",
-        NW,
-        REVOKE,
-        json!({ "id": alpine }),
-    )
-    .await;
+    let revoked = app
+        .as_user("admin@alpine.test", NW, REVOKE, json!({ "id": alpine }))
+        .await;
     assert_eq!(
         revoked.body["data"]["revokeDelegation"]["delegation"]["status"], "REVOKED",
         "{:?}",
@@ -185,14 +151,14 @@ async fn requesting_a_grant_is_for_the_resellers_admins_on_their_own_customers(d
     let request = "mutation($input: RequestDelegationInput!) { requestDelegation(input: $input) { delegation { status scopes reseller { slug } customer { slug } } } }";
     let input = |scopes: Value, expires: Value| json!({ "input": { "customerId": alpine, "scopes": scopes, "expiresAt": expires } });
 
-    let ok = as_user(
-        &app,
-        "admin@northwind.test",
-        NW,
-        request,
-        input(json!(["SUPPORT_READONLY"]), Value::Null),
-    )
-    .await;
+    let ok = app
+        .as_user(
+            "admin@northwind.test",
+            NW,
+            request,
+            input(json!(["SUPPORT_READONLY"]), Value::Null),
+        )
+        .await;
     let d = &ok.body["data"]["requestDelegation"]["delegation"];
     assert_eq!(d["status"], "PENDING", "{:?}", ok.body);
     assert_eq!(
@@ -210,33 +176,33 @@ async fn requesting_a_grant_is_for_the_resellers_admins_on_their_own_customers(d
         ("admin@contoso.test", "contoso.localhost", "NOT_FOUND"),
         ("buyer@harbor.test", "contoso.localhost", "NOT_FOUND"),
     ] {
-        let r = as_user(
-            &app,
-            email,
-            host,
-            request,
-            input(json!(["USER_ADMIN"]), Value::Null),
-        )
-        .await;
+        let r = app
+            .as_user(
+                email,
+                host,
+                request,
+                input(json!(["USER_ADMIN"]), Value::Null),
+            )
+            .await;
         assert_eq!(r.first_code(), Some(code), "{email}: {:?}", r.body);
     }
-    let empty = as_user(
-        &app,
-        "admin@northwind.test",
-        NW,
-        request,
-        input(json!([]), Value::Null),
-    )
-    .await;
+    let empty = app
+        .as_user(
+            "admin@northwind.test",
+            NW,
+            request,
+            input(json!([]), Value::Null),
+        )
+        .await;
     assert_eq!(empty.body["errors"][0]["extensions"]["field"], "scopes");
-    let past = as_user(
-        &app,
-        "admin@northwind.test",
-        NW,
-        request,
-        input(json!(["USER_ADMIN"]), json!("2020-01-01T00:00:00Z")),
-    )
-    .await;
+    let past = app
+        .as_user(
+            "admin@northwind.test",
+            NW,
+            request,
+            input(json!(["USER_ADMIN"]), json!("2020-01-01T00:00:00Z")),
+        )
+        .await;
     assert_eq!(past.first_code(), Some("BAD_USER_INPUT"));
     assert_eq!(past.body["errors"][0]["extensions"]["field"], "expiresAt");
 }

@@ -5,31 +5,11 @@ use std::collections::BTreeSet;
 
 use portico_store::TenantScope;
 use portico_store::seed::demo_id;
-use portico_tests::{GraphqlResponse, TestApp, TestDb, on_both_backends};
+use portico_tests::{TestApp, TestDb, on_both_backends};
 use serde_json::{Value, json};
 
 const NW: &str = "northwind.localhost";
 const CO: &str = "contoso.localhost";
-
-async fn gql(
-    app: &TestApp,
-    email: &str,
-    host: &str,
-    query: &str,
-    variables: Value,
-) -> GraphqlResponse {
-    let token = app.token_for(email).await;
-    let response = app
-        .client
-        .post(format!("{}/graphql", app.address))
-        .header("host", host)
-        .header("authorization", format!("Bearer {token}"))
-        .json(&json!({ "query": query, "variables": variables }))
-        .send()
-        .await
-        .unwrap();
-    TestApp::read(response).await
-}
 
 async fn audit_len(app: &TestApp) -> usize {
     let nw = demo_id("tenant", "northwind");
@@ -44,7 +24,7 @@ async fn skus(app: &TestApp, email: &str, host: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     let mut after: Option<String> = None;
     loop {
-        let r = gql(app, email, host, "query($a: String) { products(first: 100, after: $a) { edges { node { sku } } pageInfo { hasNextPage endCursor } } }", json!({ "a": after })).await;
+        let r = app.as_user(email, host, "query($a: String) { products(first: 100, after: $a) { edges { node { sku } } pageInfo { hasNextPage endCursor } } }", json!({ "a": after })).await;
         for e in r.body["data"]["products"]["edges"].as_array().unwrap() {
             out.insert(e["node"]["sku"].as_str().unwrap().to_owned());
         }
@@ -57,9 +37,7 @@ async fn skus(app: &TestApp, email: &str, host: &str) -> BTreeSet<String> {
 }
 
 async fn turbine_id(app: &TestApp) -> String {
-    let r = gql(
-        app,
-        "pricing@northwind.test",
+    let r = app.as_user("pricing@northwind.test",
         NW,
         "{ products(first: 10, filter: { brand: \"Northwind\" }) { edges { node { id sku } } } }",
         json!({}),
@@ -101,7 +79,9 @@ async fn price_lists_and_tiers_change_what_customers_pay(db: TestDb) {
         (json!({ "priority": 5000 }), "priority"),
         (json!({ "validTo": "2025-01-01T00:00:00Z" }), "validTo"),
     ] {
-        let r = gql(&app, "pricing@northwind.test", NW, CREATE, with(patch)).await;
+        let r = app
+            .as_user("pricing@northwind.test", NW, CREATE, with(patch))
+            .await;
         assert_eq!(
             r.first_code(),
             Some("BAD_USER_INPUT"),
@@ -120,7 +100,7 @@ async fn price_lists_and_tiers_change_what_customers_pay(db: TestDb) {
         ("buyer@alpine.test", NW, "FORBIDDEN"),
     ] {
         assert_eq!(
-            gql(&app, email, host, CREATE, with(json!({})))
+            app.as_user(email, host, CREATE, with(json!({})))
                 .await
                 .first_code(),
             Some(code),
@@ -129,7 +109,9 @@ async fn price_lists_and_tiers_change_what_customers_pay(db: TestDb) {
     }
     assert_eq!(audit_len(&app).await, before, "refusals write nothing");
 
-    let created = gql(&app, "pricing@northwind.test", NW, CREATE, with(json!({}))).await;
+    let created = app
+        .as_user("pricing@northwind.test", NW, CREATE, with(json!({})))
+        .await;
     let list = &created.body["data"]["createPriceList"]["priceList"];
     let list_id = list["id"]
         .as_str()
@@ -180,14 +162,14 @@ async fn price_lists_and_tiers_change_what_customers_pay(db: TestDb) {
             "expectedVersion",
         ),
     ] {
-        let r = gql(&app, "pricing@northwind.test", NW, SET, input).await;
+        let r = app.as_user("pricing@northwind.test", NW, SET, input).await;
         assert_eq!(
             r.body["errors"][0]["extensions"]["field"], field,
             "{:?}",
             r.body
         );
     }
-    let ok = gql(&app, "pricing@northwind.test", NW, SET, set(1, json!([{ "minQuantity": 1, "amount": "1150.00" }, { "minQuantity": 5, "amount": "1100.00" }]), json!("EUR"))).await;
+    let ok = app.as_user("pricing@northwind.test", NW, SET, set(1, json!([{ "minQuantity": 1, "amount": "1150.00" }, { "minQuantity": 5, "amount": "1100.00" }]), json!("EUR"))).await;
     assert_eq!(
         ok.body["data"]["setPrices"]["priceList"]["version"], 2,
         "{:?}",
@@ -195,91 +177,91 @@ async fn price_lists_and_tiers_change_what_customers_pay(db: TestDb) {
     );
 
     // fjord (EU, no contract) now pays from the higher-priority list, tiered; alpine keeps its contract.
-    let one = gql(
-        &app,
-        "admin@fjord.test",
-        NW,
-        PRICE,
-        json!({ "id": turbine, "q": 1 }),
-    )
-    .await;
+    let one = app
+        .as_user(
+            "admin@fjord.test",
+            NW,
+            PRICE,
+            json!({ "id": turbine, "q": 1 }),
+        )
+        .await;
     assert_eq!(
         one.body["data"]["product"]["price"],
         json!({ "amount": { "amount": "1150.00", "currency": "EUR" }, "source": "PRICE_LIST", "priceList": "Northwind EU Autumn", "minQuantity": 1 })
     );
-    let five = gql(
-        &app,
-        "admin@fjord.test",
-        NW,
-        PRICE,
-        json!({ "id": turbine, "q": 5 }),
-    )
-    .await;
+    let five = app
+        .as_user(
+            "admin@fjord.test",
+            NW,
+            PRICE,
+            json!({ "id": turbine, "q": 5 }),
+        )
+        .await;
     assert_eq!(
         five.body["data"]["product"]["price"]["amount"]["amount"],
         "1100.00"
     );
-    let alpine = gql(
-        &app,
-        "buyer@alpine.test",
-        NW,
-        PRICE,
-        json!({ "id": turbine, "q": 1 }),
-    )
-    .await;
+    let alpine = app
+        .as_user(
+            "buyer@alpine.test",
+            NW,
+            PRICE,
+            json!({ "id": turbine, "q": 1 }),
+        )
+        .await;
     assert_eq!(
         alpine.body["data"]["product"]["price"]["source"],
         "CONTRACT"
     );
 
     // Lowering the list's priority below the 2026 list gives the 2026 price back.
-    let lowered = gql(
-        &app,
-        "pricing@northwind.test",
-        NW,
-        UPDATE,
-        json!({ "i": { "id": list_id, "expectedVersion": 2, "priority": 1 } }),
-    )
-    .await;
+    let lowered = app
+        .as_user(
+            "pricing@northwind.test",
+            NW,
+            UPDATE,
+            json!({ "i": { "id": list_id, "expectedVersion": 2, "priority": 1 } }),
+        )
+        .await;
     assert_eq!(
         lowered.body["data"]["updatePriceList"]["priceList"]["version"], 3,
         "{:?}",
         lowered.body
     );
-    let back = gql(
-        &app,
-        "admin@fjord.test",
-        NW,
-        PRICE,
-        json!({ "id": turbine, "q": 1 }),
-    )
-    .await;
+    let back = app
+        .as_user(
+            "admin@fjord.test",
+            NW,
+            PRICE,
+            json!({ "id": turbine, "q": 1 }),
+        )
+        .await;
     assert_eq!(
         back.body["data"]["product"]["price"]["priceList"],
         "Northwind EU 2026"
     );
-    let stale = gql(
-        &app,
-        "pricing@northwind.test",
-        NW,
-        UPDATE,
-        json!({ "i": { "id": list_id, "expectedVersion": 2, "priority": 50 } }),
-    )
-    .await;
+    let stale = app
+        .as_user(
+            "pricing@northwind.test",
+            NW,
+            UPDATE,
+            json!({ "i": { "id": list_id, "expectedVersion": 2, "priority": 50 } }),
+        )
+        .await;
     assert_eq!(
         stale.body["errors"][0]["extensions"]["field"],
         "expectedVersion"
     );
 
     // Across tenants: NOT_FOUND; customers see no price lists at all.
-    let foreign = gql(
-        &app,
-        "admin@contoso.test",
-        CO,
-        UPDATE,
-        json!({ "i": { "id": list_id, "expectedVersion": 3, "priority": 50 } }),
-    )
-    .await;
+    let foreign = app
+        .as_user(
+            "admin@contoso.test",
+            CO,
+            UPDATE,
+            json!({ "i": { "id": list_id, "expectedVersion": 3, "priority": 50 } }),
+        )
+        .await;
     assert_eq!(
         foreign.first_code(),
         Some("NOT_FOUND"),
@@ -287,25 +269,19 @@ async fn price_lists_and_tiers_change_what_customers_pay(db: TestDb) {
         foreign.body
     );
     assert_eq!(
-        gql(
-            &app,
-            "buyer@alpine.test",
-            NW,
-            "{ priceLists { id } }",
-            json!({})
-        )
-        .await
-        .body["data"]["priceLists"],
+        app.as_user("buyer@alpine.test", NW, "{ priceLists { id } }", json!({}))
+            .await
+            .body["data"]["priceLists"],
         json!([])
     );
-    let lists = gql(
-        &app,
-        "pricing@northwind.test",
-        NW,
-        "{ priceLists { name } }",
-        json!({}),
-    )
-    .await;
+    let lists = app
+        .as_user(
+            "pricing@northwind.test",
+            NW,
+            "{ priceLists { name } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(
         lists.body["data"]["priceLists"].as_array().unwrap().len(),
         4,
@@ -334,74 +310,75 @@ async fn master_products_are_listed_and_unlisted_by_catalog_staff(db: TestDb) {
         ("buyer@alpine.test", NW, "FORBIDDEN"),
     ] {
         assert_eq!(
-            gql(&app, email, host, LIST, input(&sku)).await.first_code(),
+            app.as_user(email, host, LIST, input(&sku))
+                .await
+                .first_code(),
             Some(code),
             "{email}"
         );
     }
-    let unknown = gql(
-        &app,
-        "pricing@northwind.test",
-        NW,
-        LIST,
-        input("NO-SUCH-SKU"),
-    )
-    .await;
+    let unknown = app
+        .as_user("pricing@northwind.test", NW, LIST, input("NO-SUCH-SKU"))
+        .await;
     assert_eq!(
         unknown.body["errors"][0]["extensions"]["field"],
         "masterSku"
     );
-    let empty = gql(
-        &app,
-        "pricing@northwind.test",
-        NW,
-        LIST,
-        json!({ "i": { "masterSku": sku, "regions": [] } }),
-    )
-    .await;
+    let empty = app
+        .as_user(
+            "pricing@northwind.test",
+            NW,
+            LIST,
+            json!({ "i": { "masterSku": sku, "regions": [] } }),
+        )
+        .await;
     assert_eq!(empty.body["errors"][0]["extensions"]["field"], "regions");
 
-    let listed = gql(&app, "pricing@northwind.test", NW, LIST, input(&sku)).await;
+    let listed = app
+        .as_user("pricing@northwind.test", NW, LIST, input(&sku))
+        .await;
     let product = listed.body["data"]["listProduct"]["product"].clone();
     assert_eq!(product["sku"], json!(sku), "{:?}", listed.body);
     assert!(
         skus(&app, "buyer@alpine.test", NW).await.contains(&sku),
         "alpine sees it now"
     );
-    let again = gql(&app, "pricing@northwind.test", NW, LIST, input(&sku)).await;
+    let again = app
+        .as_user("pricing@northwind.test", NW, LIST, input(&sku))
+        .await;
     assert_eq!(again.body["errors"][0]["extensions"]["field"], "masterSku");
 
     // Across tenants the new listing is NOT_FOUND, for reading and unlisting alike.
     let id = product["id"].as_str().unwrap();
-    let foreign = gql(
-        &app,
-        "admin@contoso.test",
-        CO,
-        UNLIST,
-        json!({ "i": { "id": id, "expectedVersion": 1 } }),
-    )
-    .await;
+    let foreign = app
+        .as_user(
+            "admin@contoso.test",
+            CO,
+            UNLIST,
+            json!({ "i": { "id": id, "expectedVersion": 1 } }),
+        )
+        .await;
     assert_eq!(foreign.first_code(), Some("NOT_FOUND"));
-    let stale = gql(
-        &app,
-        "admin@northwind.test",
-        NW,
-        UNLIST,
-        json!({ "i": { "id": id, "expectedVersion": 9 } }),
-    )
-    .await;
+    let stale = app
+        .as_user(
+            "admin@northwind.test",
+            NW,
+            UNLIST,
+            json!({ "i": { "id": id, "expectedVersion": 9 } }),
+        )
+        .await;
     assert_eq!(
         stale.body["errors"][0]["extensions"]["field"],
         "expectedVersion"
     );
-    let gone = gql(
-        &app,
-        "admin@northwind.test",
-        NW,
-        UNLIST,
-        json!({ "i": { "id": id, "expectedVersion": 1 } }),
-    )
-    .await;
+    let gone = app
+        .as_user(
+            "admin@northwind.test",
+            NW,
+            UNLIST,
+            json!({ "i": { "id": id, "expectedVersion": 1 } }),
+        )
+        .await;
     assert_eq!(
         gone.body["data"]["unlistProduct"]["removedId"],
         json!(id),
@@ -416,7 +393,9 @@ async fn master_products_are_listed_and_unlisted_by_catalog_staff(db: TestDb) {
         "unlisted is out of the catalog"
     );
     // Listing it again brings the same listing back.
-    let back = gql(&app, "pricing@northwind.test", NW, LIST, input(&sku)).await;
+    let back = app
+        .as_user("pricing@northwind.test", NW, LIST, input(&sku))
+        .await;
     assert_eq!(
         back.body["data"]["listProduct"]["product"]["id"],
         json!(id),
