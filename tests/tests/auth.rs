@@ -733,3 +733,33 @@ async fn the_demo_issuer_does_not_exist_outside_demo_mode() {
             .await,
     );
 }
+
+#[tokio::test]
+async fn a_verified_token_is_still_refused_once_it_expires() {
+    let app = TestApp::spawn_with(TestDb::sqlite().await, |c| c.auth.leeway_seconds = 0).await;
+    let buyer = app.user("buyer@alpine.test").await;
+    let mut c = claims(&buyer.subject);
+    c["exp"] = json!(now() + 2);
+    let token = app.demo_keys().sign(&c).unwrap();
+    let bearer = format!("Bearer {token}");
+    // Verified once, then served from the verification cache...
+    for _ in 0..2 {
+        let ok = app.graphql_as("northwind.localhost", &bearer, VIEWER).await;
+        assert_eq!(ok.status, StatusCode::OK, "{:?}", ok.body);
+    }
+    // ...which still honours `exp`.
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert_refused(
+        "expired after it was cached",
+        &app.graphql_as("northwind.localhost", &bearer, VIEWER).await,
+    );
+    // And a cached token says nothing for another portal's provider or tree.
+    let elsewhere = app
+        .graphql_as(
+            "contoso.localhost",
+            &format!("Bearer {}", app.token_for("buyer@alpine.test").await),
+            VIEWER,
+        )
+        .await;
+    assert_refused("a cached identity on another tree", &elsewhere);
+}

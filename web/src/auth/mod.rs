@@ -18,6 +18,7 @@ use portico_resolvers::{Caller, ErrorCode};
 use portico_store::model::{IdentityProvider, Tenant, TenantKind};
 use portico_store::{Directory, StoreError, TenantScope};
 use serde::Deserialize;
+use sha2::Digest as _;
 use tower_sessions::Session;
 
 use crate::app::AppState;
@@ -59,12 +60,32 @@ pub struct Auth {
     pub http: reqwest::Client,
     pub demo: Option<Arc<DemoIssuer>>,
     leeway: u64,
+    /// Tokens whose signature and claims were verified, by SHA-256 of the token and the
+    /// provider they were verified against: a client sends the same token for its lifetime,
+    /// and a signature check costs more than the rest of a small request. Only the
+    /// cryptography is skipped: the user, its roles and its tree are read on every request.
+    verified: quick_cache::sync::Cache<(String, String), Verified>,
 }
+
+/// A verified token's identity and validity window.
+#[derive(Debug, Clone)]
+struct Verified {
+    iss: String,
+    sub: String,
+    exp: i64,
+    nbf: Option<i64>,
+    at: std::time::Instant,
+}
+
+/// How long a verified token is trusted without verifying it again (within its own `exp`).
+const REVERIFY_AFTER: Duration = Duration::from_secs(300);
 
 #[derive(Debug, Deserialize)]
 struct Claims {
     iss: String,
     sub: String,
+    exp: i64,
+    nbf: Option<i64>,
 }
 
 impl Auth {
@@ -83,6 +104,7 @@ impl Auth {
             http,
             demo,
             leeway: config.auth.leeway_seconds,
+            verified: quick_cache::sync::Cache::new(10_000),
         })
     }
 
@@ -102,6 +124,28 @@ impl Auth {
         if !provider.algorithms.contains(&alg) {
             return Err(Refusal::Algorithm(alg));
         }
+        let digest = sha2::Sha256::digest(token.as_bytes());
+        let cache_key = (
+            digest
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>(),
+            format!(
+                "{}|{}|{}",
+                provider.id, provider.issuer_url, provider.audience
+            ),
+        );
+        if let Some(v) = self.verified.get(&cache_key) {
+            let now = chrono::Utc::now().timestamp();
+            let leeway = self.leeway as i64;
+            if v.at.elapsed() < REVERIFY_AFTER
+                && v.exp + leeway > now
+                && v.nbf.is_none_or(|nbf| nbf - leeway <= now)
+            {
+                return caller_for(state, portal, &v.iss, &v.sub).await;
+            }
+            self.verified.remove(&cache_key);
+        }
         let kid = header.kid.ok_or(Refusal::NoKeyId)?;
         let keys = self.keys.get_with_kid(&provider.issuer_url, &kid).await?;
         let jwk = keys
@@ -119,7 +163,18 @@ impl Auth {
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
         let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
             .map_err(|e| Refusal::Invalid(e.to_string()))?;
-        caller_for(state, portal, &data.claims.iss, &data.claims.sub).await
+        let claims = data.claims;
+        self.verified.insert(
+            cache_key,
+            Verified {
+                iss: claims.iss.clone(),
+                sub: claims.sub.clone(),
+                exp: claims.exp,
+                nbf: claims.nbf,
+                at: std::time::Instant::now(),
+            },
+        );
+        caller_for(state, portal, &claims.iss, &claims.sub).await
     }
 }
 
