@@ -55,7 +55,9 @@ enum Bind {
     Int(i64),
 }
 
-const SKU: &str = "COALESCE(l.sku, m.sku)";
+/// The effective SKU, kept in the row by a trigger and indexed with the tenant (migration
+/// `catalog_order`): pages walk the index instead of sorting.
+const SKU: &str = "l.sort_sku";
 const CATEGORY: &str = "COALESCE(l.category, m.category)";
 
 impl Store {

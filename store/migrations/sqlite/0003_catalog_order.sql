@@ -1,0 +1,17 @@
+-- The catalog's order key: the listing's effective SKU (its override, else the master's),
+-- kept in the row so a page walks an index in order and stops after one page instead of
+-- sorting every listing of the reseller on every request.
+ALTER TABLE listings ADD COLUMN sort_sku TEXT;
+UPDATE listings SET sort_sku = COALESCE(sku, (SELECT m.sku FROM master_products m WHERE m.id = listings.master_product_id));
+CREATE INDEX listings_tenant_sort ON listings (tenant_id, sort_sku, id);
+
+CREATE TRIGGER listings_sort_sku_insert AFTER INSERT ON listings
+BEGIN
+    UPDATE listings SET sort_sku = COALESCE(NEW.sku, (SELECT m.sku FROM master_products m WHERE m.id = NEW.master_product_id))
+    WHERE id = NEW.id;
+END;
+CREATE TRIGGER listings_sort_sku_update AFTER UPDATE OF sku, master_product_id ON listings
+BEGIN
+    UPDATE listings SET sort_sku = COALESCE(NEW.sku, (SELECT m.sku FROM master_products m WHERE m.id = NEW.master_product_id))
+    WHERE id = NEW.id;
+END;
