@@ -95,14 +95,8 @@ impl CaseFile {
             file: dir.display().to_string(),
             message,
         };
-        let mut paths: Vec<_> = std::fs::read_dir(dir)
+        crate::files_in(dir, &["yaml", "yml"])
             .map_err(|e| failed(e.to_string()))?
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
-            .collect();
-        paths.sort();
-        paths
             .iter()
             .map(|p| {
                 let text = std::fs::read_to_string(p).map_err(|e| failed(e.to_string()))?;

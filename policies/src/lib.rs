@@ -334,13 +334,7 @@ fn read_policy_dir(dir: &Path) -> Result<String, PolicyError> {
         path: dir.display().to_string(),
         message,
     };
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| failed(e.to_string()))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|e| e == "polar"))
-        .collect();
-    files.sort();
+    let files = files_in(dir, &["polar"]).map_err(|e| failed(e.to_string()))?;
     if files.is_empty() {
         return Err(failed("no .polar files".into()));
     }
@@ -353,6 +347,23 @@ fn read_policy_dir(dir: &Path) -> Result<String, PolicyError> {
         text.push('\n');
     }
     Ok(text)
+}
+
+/// The files of `dir` with one of `extensions`, in name order.
+pub(crate) fn files_in(
+    dir: &Path,
+    extensions: &[&str],
+) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|e| extensions.iter().any(|x| e == *x))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
 }
 
 /// Checks that a policy file (or directory) loads, without running it.

@@ -106,35 +106,25 @@ impl Access {
         delegations: &[Delegation],
         now: DateTime<Utc>,
     ) -> Access {
-        let Some(caller) = caller else {
-            return Access {
-                authorizer,
-                directory,
-                actor: Actor::anonymous(),
-                actor_tenant: None,
-                user_id: None,
-                grants: HashMap::new(),
-                masked: MaskLog::default(),
-                decisions: Mutex::default(),
-                field_sets: Mutex::default(),
-            };
-        };
+        // Only grants the caller's tenant holds, approved and unexpired, count.
         let mut grants: HashMap<String, Vec<Grant>> = HashMap::new();
-        for d in delegations
-            .iter()
-            .filter(|d| d.reseller_id == caller.tenant.id && d.is_active(now))
-        {
-            grants
-                .entry(d.customer_id.clone())
-                .or_default()
-                .extend(d.scopes.iter().copied().map(grant));
+        if let Some(caller) = caller {
+            for d in delegations
+                .iter()
+                .filter(|d| d.reseller_id == caller.tenant.id && d.is_active(now))
+            {
+                grants
+                    .entry(d.customer_id.clone())
+                    .or_default()
+                    .extend(d.scopes.iter().copied().map(grant));
+            }
         }
         Access {
             authorizer,
             directory,
-            actor: Access::actor_of(Some(caller)),
-            actor_tenant: Some(caller.tenant.clone()),
-            user_id: Some(caller.user.id.clone()),
+            actor: Access::actor_of(caller),
+            actor_tenant: caller.map(|c| c.tenant.clone()),
+            user_id: caller.map(|c| c.user.id.clone()),
             grants,
             masked: MaskLog::default(),
             decisions: Mutex::default(),

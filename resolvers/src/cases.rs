@@ -41,7 +41,7 @@ pub struct Explanation {
 impl CaseWorld {
     pub async fn load(store: &Store) -> Result<CaseWorld, String> {
         let directory = store.load_directory().await.map_err(|e| e.to_string())?;
-        let all = TenantScope::of(directory.tenants.iter().map(|t| t.id.clone()));
+        let all = directory.scope_of_all();
         let mut callers = HashMap::new();
         for tenant in directory.tenants.iter().filter(|t| t.deleted_at.is_none()) {
             let users = store

@@ -17,9 +17,10 @@ use portico_store::{CatalogQuery, CatalogRow, Store, TenantScope};
 
 use crate::authz::Access;
 use crate::ids::{decode_id, encode_id};
-use crate::tenancy::{DEFAULT_PAGE, MAX_PAGE, PageInfo, access, field_path};
+use crate::request::{access, portal, store, store_error};
+use crate::tenancy::{PageInfo, bad_cursor, field_path, page_size};
 use crate::types::Region;
-use crate::{ApiError, Caller, PortalContext};
+use crate::{ApiError, Caller};
 
 /// An amount of money: a decimal string (never a float) and its currency.
 #[derive(SimpleObject, Debug, Clone)]
@@ -370,15 +371,6 @@ fn decode_cursor(c: &str) -> Option<(String, String)> {
     Some((sku.to_owned(), id.to_owned()))
 }
 
-fn portal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a PortalContext> {
-    ctx.data::<PortalContext>()
-        .map_err(|_| ApiError::Internal.extend())
-}
-
-fn store<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Store> {
-    ctx.data::<Store>().map_err(|_| ApiError::Internal.extend())
-}
-
 /// The tenants a catalog read touches: the portal's (the owner) and the caller's (assortments,
 /// contract prices).
 fn catalog_scope(access: &Access, owner: &str) -> TenantScope {
@@ -395,26 +387,10 @@ pub async fn products(
 ) -> async_graphql::Result<ProductConnection> {
     let access = access(ctx)?;
     let owner = &portal(ctx)?.tenant;
-    let first = match first {
-        None => DEFAULT_PAGE,
-        Some(n) if (0..=MAX_PAGE as i32).contains(&n) => n as usize,
-        Some(_) => {
-            return Err(ApiError::BadUserInput {
-                field: "first".into(),
-                message: format!("must be 0 to {MAX_PAGE}"),
-            }
-            .extend());
-        }
-    };
+    let first = page_size(first)?;
     let after = match after {
         None => None,
-        Some(c) => Some(decode_cursor(&c).ok_or_else(|| {
-            ApiError::BadUserInput {
-                field: "after".into(),
-                message: "not a cursor from this connection".into(),
-            }
-            .extend()
-        })?),
+        Some(c) => Some(decode_cursor(&c).ok_or_else(bad_cursor)?),
     };
     let empty = || ProductConnection {
         edges: Vec::new(),
@@ -447,7 +423,7 @@ pub async fn products(
     let rows = store(ctx)?
         .catalog_page(&catalog_scope(access, &owner.id), &query)
         .await
-        .map_err(|e| ApiError::from(e).extend())?;
+        .map_err(store_error)?;
     let has_next_page = rows.len() > first;
     let edges: Vec<ProductEdge> = rows
         .into_iter()
@@ -500,7 +476,7 @@ pub async fn product(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Produ
             access.actor_tenant().map(|t| t.id.as_str()),
         )
         .await
-        .map_err(|e| ApiError::from(e).extend())?;
+        .map_err(store_error)?;
     rows.into_iter()
         .find(|r| r.listing.tenant_id == owner.id)
         .and_then(|row| Product::visible(access, row))

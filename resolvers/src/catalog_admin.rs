@@ -8,36 +8,16 @@ use async_graphql::{
 };
 use chrono::{DateTime, Utc};
 use portico_policies::{Action, Kind};
-use portico_store::model::{self, Money as ModelMoney, NewAuditEntry};
-use portico_store::{ListingChanges, Store, TenantScope};
+use portico_store::model::{self, Money as ModelMoney};
+use portico_store::{ListingChanges, TenantScope};
 
+use crate::ApiError;
 use crate::authz::Access;
 use crate::catalog::{self, Money, Price, Product, ProductStatus};
 use crate::ids::{decode_id, encode_id};
-use crate::tenancy::{Customer, access};
+use crate::request::{access, audit, caller, portal, store, store_error, visible_customer};
+use crate::tenancy::Customer;
 use crate::types::Region;
-use crate::{ApiError, Caller, PortalContext};
-
-fn caller<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Caller> {
-    ctx.data_opt::<Caller>()
-        .ok_or_else(|| ApiError::Unauthenticated.extend())
-}
-
-fn store<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Store> {
-    ctx.data::<Store>().map_err(|_| ApiError::Internal.extend())
-}
-
-fn audit(caller: &Caller, reason: &str) -> NewAuditEntry {
-    NewAuditEntry {
-        actor: caller.user.id.clone(),
-        actor_tenant: caller.tenant.id.clone(),
-        action: String::new(),
-        target: String::new(),
-        before_state: None,
-        after_state: None,
-        reason: Some(reason.to_owned()),
-    }
-}
 
 fn bad(field: &str, message: impl Into<String>) -> async_graphql::Error {
     ApiError::BadUserInput {
@@ -135,11 +115,7 @@ fn customer_for(
     id: &ID,
     action: Action,
 ) -> async_graphql::Result<(model::Tenant, String)> {
-    let not_found = || ApiError::NotFound("customer").extend();
-    let tenant = decode_id("Customer", id)
-        .and_then(|raw| access.directory().tenant(&raw).cloned())
-        .ok_or_else(not_found)?;
-    Customer::visible(access, &tenant).ok_or_else(not_found)?;
+    let tenant = visible_customer(access, id)?;
     let decision = access.decide(action, &access.facts(Kind::Customer, &tenant));
     if !decision.allowed {
         return Err(ApiError::Forbidden.extend());
@@ -166,10 +142,7 @@ impl CatalogMutations {
         if !decision.allowed {
             return Err(ApiError::Forbidden.extend());
         }
-        let owner = &ctx
-            .data::<PortalContext>()
-            .map_err(|_| ApiError::Internal.extend())?
-            .tenant;
+        let owner = &portal(ctx)?.tenant;
         // Assortment members must be this reseller's own customers; anything else is NOT_FOUND.
         let customers = match &input.customers {
             None => None,
@@ -213,7 +186,7 @@ impl CatalogMutations {
                 &audit(caller, &decision.reason),
             )
             .await
-            .map_err(|e| ApiError::from(e).extend())?;
+            .map_err(store_error)?;
         let product = readable_product(ctx, &encode_id("Product", &listing.id)).await?;
         Ok(UpdateListingPayload { product })
     }
@@ -254,7 +227,7 @@ impl CatalogMutations {
                 &audit(caller, &reason),
             )
             .await
-            .map_err(|e| ApiError::from(e).extend())?;
+            .map_err(store_error)?;
         let customer =
             Customer::visible(access, &customer).ok_or_else(|| ApiError::Internal.extend())?;
         Ok(SetContractPricePayload { customer })
@@ -280,7 +253,7 @@ impl CatalogMutations {
                 &audit(caller, &reason),
             )
             .await
-            .map_err(|e| ApiError::from(e).extend())?;
+            .map_err(store_error)?;
         let customer =
             Customer::visible(access, &customer).ok_or_else(|| ApiError::Internal.extend())?;
         Ok(RemoveContractPricePayload { customer })
@@ -299,7 +272,7 @@ pub async fn contract_prices(
     let rows = store(ctx)?
         .contract_prices_of(&scope, &owner, &customer.id)
         .await
-        .map_err(|e| ApiError::from(e).extend())?;
+        .map_err(store_error)?;
     Ok(rows
         .into_iter()
         .map(|r| ContractPrice {
@@ -325,11 +298,7 @@ pub async fn price_for(
         return Err(bad("quantity", "must be at least 1"));
     }
     let access = access(ctx)?;
-    let not_found = || ApiError::NotFound("customer").extend();
-    let tenant = decode_id("Customer", customer_id)
-        .and_then(|raw| access.directory().tenant(&raw).cloned())
-        .ok_or_else(not_found)?;
-    Customer::visible(access, &tenant).ok_or_else(not_found)?;
+    let tenant = visible_customer(access, customer_id)?;
     if !access.field_allowed(&access.facts(Kind::Customer, &tenant), "contractPrices") {
         return Err(ApiError::Forbidden.extend());
     }
@@ -346,7 +315,7 @@ pub async fn price_for(
             Some(&tenant.id),
         )
         .await
-        .map_err(|e| ApiError::from(e).extend())?;
+        .map_err(store_error)?;
     let prices = prices.remove(product.listing_id()).unwrap_or_default();
     Ok(
         portico_store::pricing::net_price(&prices, region, i64::from(quantity), Utc::now())
@@ -461,11 +430,7 @@ fn catalog_decision(
     action: Action,
 ) -> async_graphql::Result<(model::Tenant, String)> {
     let access = access(ctx)?;
-    let owner = ctx
-        .data::<PortalContext>()
-        .map_err(|_| ApiError::Internal.extend())?
-        .tenant
-        .clone();
+    let owner = portal(ctx)?.tenant.clone();
     let facts = portico_policies::Resource::new(
         Kind::Product,
         access.relation(&owner.id),
@@ -485,10 +450,6 @@ fn price_list_id(id: &ID) -> async_graphql::Result<String> {
     decode_id("PriceList", id).ok_or_else(|| ApiError::NotFound("price list").extend())
 }
 
-fn store_err(e: portico_store::StoreError) -> async_graphql::Error {
-    ApiError::from(e).extend()
-}
-
 /// The portal's price lists, for the staff who manage them; empty for everyone else.
 pub async fn price_lists(ctx: &Context<'_>) -> async_graphql::Result<Vec<PriceList>> {
     let Ok((owner, _)) = catalog_decision(ctx, Action::Price) else {
@@ -497,7 +458,7 @@ pub async fn price_lists(ctx: &Context<'_>) -> async_graphql::Result<Vec<PriceLi
     let lists = store(ctx)?
         .price_lists(&TenantScope::single(owner.id.clone()), &owner.id)
         .await
-        .map_err(store_err)?;
+        .map_err(store_error)?;
     Ok(lists.into_iter().map(PriceList::from).collect())
 }
 
@@ -530,7 +491,7 @@ impl PriceListMutations {
                 &audit(caller, &reason),
             )
             .await
-            .map_err(store_err)?;
+            .map_err(store_error)?;
         Ok(PriceListPayload {
             price_list: list.into(),
         })
@@ -563,7 +524,7 @@ impl PriceListMutations {
                 &audit(caller, &reason),
             )
             .await
-            .map_err(store_err)?;
+            .map_err(store_error)?;
         Ok(PriceListPayload {
             price_list: list.into(),
         })
@@ -580,27 +541,11 @@ impl PriceListMutations {
         let id = price_list_id(&input.price_list_id)?;
         let product = readable_product(ctx, &input.product_id).await?;
         let scope = TenantScope::single(owner.id.clone());
-        let list = store(ctx)?
-            .price_lists(&scope, &owner.id)
-            .await
-            .map_err(store_err)?
+        let tiers: Vec<(i64, String)> = input
+            .tiers
             .into_iter()
-            .find(|l| l.info.id == id)
-            .ok_or_else(|| ApiError::NotFound("price list").extend())?;
-        if let Some(currency) = &input.currency
-            && *currency != list.info.currency
-        {
-            return Err(bad(
-                "currency",
-                format!("must be the list's currency, {}", list.info.currency),
-            ));
-        }
-        let mut tiers = Vec::with_capacity(input.tiers.len());
-        for t in &input.tiers {
-            let amount = ModelMoney::parse(&t.amount, &list.info.currency)
-                .map_err(|m| bad("tiers", m.split_once(": ").map_or(m.as_str(), |(_, r)| r)))?;
-            tiers.push((t.min_quantity, amount));
-        }
+            .map(|t| (t.min_quantity, t.amount))
+            .collect();
         let list = store(ctx)?
             .set_prices(
                 &scope,
@@ -608,11 +553,12 @@ impl PriceListMutations {
                 &id,
                 input.expected_version,
                 product.listing_id(),
+                input.currency.as_deref(),
                 &tiers,
                 &audit(caller, &reason),
             )
             .await
-            .map_err(store_err)?;
+            .map_err(store_error)?;
         Ok(PriceListPayload {
             price_list: list.into(),
         })
@@ -640,7 +586,7 @@ impl PriceListMutations {
                 &audit(caller, &reason),
             )
             .await
-            .map_err(store_err)?;
+            .map_err(store_error)?;
         let product = readable_product(ctx, &encode_id("Product", &id)).await?;
         Ok(ListProductPayload { product })
     }
@@ -668,7 +614,7 @@ impl PriceListMutations {
                 &audit(caller, &decision.reason),
             )
             .await
-            .map_err(store_err)?;
+            .map_err(store_error)?;
         Ok(UnlistProductPayload {
             removed_id: input.id,
         })

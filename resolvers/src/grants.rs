@@ -5,13 +5,14 @@
 use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Duration, Utc};
 use portico_policies::{Action, Kind};
-use portico_store::model::{self, NewAuditEntry};
+use portico_store::model;
 use portico_store::{GrantChange, TenantScope};
 
+use crate::ApiError;
 use crate::authz::Access;
 use crate::ids::decode_id;
-use crate::tenancy::{Customer, DelegatedScope, Delegation, access};
-use crate::{ApiError, Caller};
+use crate::request::{access, audit, caller, store, store_error, visible_customer};
+use crate::tenancy::{DelegatedScope, Delegation};
 
 #[derive(InputObject)]
 pub struct DelegationIdInput {
@@ -32,27 +33,6 @@ pub struct DelegationPayload {
     pub delegation: Delegation,
 }
 
-fn caller<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Caller> {
-    ctx.data_opt::<Caller>()
-        .ok_or_else(|| ApiError::Unauthenticated.extend())
-}
-
-fn audit(caller: &Caller, reason: &str) -> NewAuditEntry {
-    NewAuditEntry {
-        actor: caller.user.id.clone(),
-        actor_tenant: caller.tenant.id.clone(),
-        action: String::new(),
-        target: String::new(),
-        before_state: None,
-        after_state: None,
-        reason: Some(reason.to_owned()),
-    }
-}
-
-fn store_error(err: portico_store::StoreError) -> async_graphql::Error {
-    ApiError::from(err).extend()
-}
-
 fn scope_model(s: DelegatedScope) -> model::DelegatedScope {
     match s {
         DelegatedScope::UserAdmin => model::DelegatedScope::UserAdmin,
@@ -70,9 +50,7 @@ async fn change(
 ) -> async_graphql::Result<DelegationPayload> {
     let caller = caller(ctx)?;
     let access: &Access = access(ctx)?;
-    let store = ctx
-        .data::<portico_store::Store>()
-        .map_err(|_| ApiError::Internal.extend())?;
+    let store = store(ctx)?;
     let not_found = || ApiError::NotFound("delegation").extend();
     let raw = decode_id("Delegation", &input.id).ok_or_else(not_found)?;
     let scope = access.scope(Kind::Delegation);
@@ -117,14 +95,8 @@ impl GrantMutations {
     ) -> async_graphql::Result<DelegationPayload> {
         let caller = caller(ctx)?;
         let access = access(ctx)?;
-        let store = ctx
-            .data::<portico_store::Store>()
-            .map_err(|_| ApiError::Internal.extend())?;
-        let not_found = || ApiError::NotFound("customer").extend();
-        let tenant = decode_id("Customer", &input.customer_id)
-            .and_then(|raw| access.directory().tenant(&raw).cloned())
-            .ok_or_else(not_found)?;
-        Customer::visible(access, &tenant).ok_or_else(not_found)?;
+        let store = store(ctx)?;
+        let tenant = visible_customer(access, &input.customer_id)?;
         let decision = access.decide(Action::Request, &access.facts(Kind::Delegation, &tenant));
         if !decision.allowed {
             return Err(ApiError::Forbidden.extend());
@@ -145,7 +117,8 @@ impl GrantMutations {
             )
             .await
             .map_err(store_error)?;
-        let delegation = Delegation::visible(access, &created, Utc::now()).ok_or_else(not_found)?;
+        let delegation = Delegation::visible(access, &created, Utc::now())
+            .ok_or_else(|| ApiError::NotFound("customer").extend())?;
         Ok(DelegationPayload { delegation })
     }
 

@@ -11,6 +11,7 @@ mod catalog_admin;
 mod error;
 mod grants;
 mod ids;
+mod request;
 mod tenancy;
 mod types;
 
@@ -132,10 +133,8 @@ pub struct Mutation(
 impl Query {
     /// The portal's tenant, from the request's Host.
     async fn tenant(&self, ctx: &Context<'_>) -> async_graphql::Result<Tenant> {
-        let portal = ctx
-            .data::<PortalContext>()
-            .map_err(|_| ApiError::Internal.extend())?;
-        let access = tenancy::access(ctx)?;
+        let portal = request::portal(ctx)?;
+        let access = request::access(ctx)?;
         let facts = access.facts(portico_policies::Kind::Portal, &portal.tenant);
         if !access.allows(portico_policies::Action::Read, &facts) {
             return Err(ApiError::NotFound("tenant").extend());
@@ -157,7 +156,7 @@ impl Query {
         after: Option<String>,
         region: Option<Region>,
     ) -> async_graphql::Result<CustomerConnection> {
-        tenancy::customers(tenancy::access(ctx)?, first, after, region)
+        tenancy::customers(request::access(ctx)?, first, after, region)
     }
 
     /// The portal's catalog as the caller may see it: staff their own listings of every status,
@@ -202,7 +201,7 @@ impl Query {
 
     /// One customer; `null` and NOT_FOUND when the caller may not see it.
     async fn customer(&self, ctx: &Context<'_>, id: ID) -> async_graphql::Result<Option<Customer>> {
-        tenancy::customer(tenancy::access(ctx)?, &id).map(Some)
+        tenancy::customer(request::access(ctx)?, &id).map(Some)
     }
 
     /// Delegated-admin grants given or held by the caller's tenant.

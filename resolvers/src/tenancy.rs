@@ -11,23 +11,14 @@ use chrono::{DateTime, Utc};
 use portico_policies::{Action, Kind};
 use portico_store::model;
 
+use crate::ApiError;
 use crate::authz::Access;
 use crate::ids::{decode_id, encode_id};
+use crate::request::{access, portal, store, store_error, visible_customer};
 use crate::types::{Region, Tenant, User};
-use crate::{ApiError, PortalContext};
 
 pub const MAX_PAGE: usize = 100;
 pub const DEFAULT_PAGE: usize = 20;
-
-pub(crate) fn access<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Access> {
-    ctx.data::<Access>()
-        .map_err(|_| ApiError::Internal.extend())
-}
-
-fn store<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a portico_store::Store> {
-    ctx.data::<portico_store::Store>()
-        .map_err(|_| ApiError::Internal.extend())
-}
 
 /// The field's path without list indices: one mask error per path, not per item.
 pub(crate) fn field_path(ctx: &Context<'_>) -> String {
@@ -91,7 +82,7 @@ impl Customer {
         let users = store(ctx)?
             .users_of_tenant(&scope, &self.tenant.id)
             .await
-            .map_err(|e| ApiError::from(e).extend())?;
+            .map_err(store_error)?;
         Ok(Some(users.iter().map(User::from).collect()))
     }
 
@@ -157,30 +148,36 @@ fn decode_cursor(c: &str) -> Option<usize> {
     text.strip_prefix("offset:")?.parse().ok()
 }
 
+/// `first` of a connection: the default page, or 0 to `MAX_PAGE`.
+pub fn page_size(first: Option<i32>) -> async_graphql::Result<usize> {
+    match first {
+        None => Ok(DEFAULT_PAGE),
+        Some(n) if (0..=MAX_PAGE as i32).contains(&n) => Ok(n as usize),
+        Some(_) => Err(ApiError::BadUserInput {
+            field: "first".into(),
+            message: format!("must be 0 to {MAX_PAGE}"),
+        }
+        .extend()),
+    }
+}
+
+/// An `after` that this connection did not hand out.
+pub fn bad_cursor() -> async_graphql::Error {
+    ApiError::BadUserInput {
+        field: "after".into(),
+        message: "not a cursor from this connection".into(),
+    }
+    .extend()
+}
+
 pub fn page_args(
     first: Option<i32>,
     after: Option<String>,
 ) -> async_graphql::Result<(usize, usize)> {
-    let first = match first {
-        None => DEFAULT_PAGE,
-        Some(n) if n >= 0 && (n as usize) <= MAX_PAGE => n as usize,
-        Some(_) => {
-            return Err(ApiError::BadUserInput {
-                field: "first".into(),
-                message: format!("must be 0 to {MAX_PAGE}"),
-            }
-            .extend());
-        }
-    };
+    let first = page_size(first)?;
     let start = match after {
         None => 0,
-        Some(c) => decode_cursor(&c).map(|o| o + 1).ok_or_else(|| {
-            ApiError::BadUserInput {
-                field: "after".into(),
-                message: "not a cursor from this connection".into(),
-            }
-            .extend()
-        })?,
+        Some(c) => decode_cursor(&c).map(|o| o + 1).ok_or_else(bad_cursor)?,
     };
     Ok((first, start))
 }
@@ -338,10 +335,7 @@ pub async fn delegations(
     if scope.is_empty() {
         return Ok(Vec::new());
     }
-    let rows = store(ctx)?
-        .delegations(&scope)
-        .await
-        .map_err(|e| ApiError::from(e).extend())?;
+    let rows = store(ctx)?.delegations(&scope).await.map_err(store_error)?;
     let now = Utc::now();
     Ok(rows
         .iter()
@@ -367,10 +361,8 @@ fn not_found(what: &'static str) -> async_graphql::Error {
 
 /// `customer(id)`: NOT_FOUND unless the caller may read it.
 pub fn customer(access: &Access, id: &str) -> async_graphql::Result<Customer> {
-    decode_id("Customer", id)
-        .and_then(|raw| access.directory().tenant(&raw).cloned())
-        .and_then(|t| Customer::visible(access, &t))
-        .ok_or_else(|| not_found("customer"))
+    let tenant = visible_customer(access, id)?;
+    Customer::visible(access, &tenant).ok_or_else(|| not_found("customer"))
 }
 
 /// `node(id)`: any kind, each through its own visibility rule.
@@ -382,10 +374,7 @@ pub async fn node(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Node> {
             .tenant(&raw)
             .filter(|t| t.deleted_at.is_none());
         // The portal's own profile is public; any other tenant needs a read rule.
-        let portal = ctx
-            .data::<PortalContext>()
-            .ok()
-            .map(|p| p.tenant.id.as_str());
+        let portal = portal(ctx).ok().map(|p| p.tenant.id.as_str());
         return tenant
             .filter(|t| {
                 Some(t.id.as_str()) == portal
@@ -413,7 +402,7 @@ pub async fn node(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Node> {
                 &raw,
             )
             .await
-            .map_err(|e| ApiError::from(e).extend())?;
+            .map_err(store_error)?;
         return user
             .filter(|u| {
                 access
@@ -428,10 +417,7 @@ pub async fn node(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Node> {
         if scope.is_empty() {
             return Err(not_found("node"));
         }
-        let rows = store(ctx)?
-            .delegations(&scope)
-            .await
-            .map_err(|e| ApiError::from(e).extend())?;
+        let rows = store(ctx)?.delegations(&scope).await.map_err(store_error)?;
         let now = Utc::now();
         return rows
             .iter()

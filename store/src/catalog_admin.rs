@@ -10,6 +10,37 @@ use crate::model::*;
 use crate::repo::{LISTING_SELECT, ListingRow, append_audit, enqueue_outbox, listing_from_row};
 use crate::{Store, StoreError, TenantScope};
 
+/// Replaces one of a listing's sets (`listing_regions.region`, `listing_customers.customer_id`)
+/// inside the caller's write transaction.
+macro_rules! replace_listing_set {
+    ($conn:ident, $table:literal, $column:literal, $owner:expr, $listing:expr, $values:expr) => {{
+        sqlx::query(concat!(
+            "DELETE FROM ",
+            $table,
+            " WHERE tenant_id = $1 AND listing_id = $2"
+        ))
+        .bind($owner)
+        .bind($listing)
+        .execute(&mut *$conn)
+        .await?;
+        for value in $values {
+            sqlx::query(concat!(
+                "INSERT INTO ",
+                $table,
+                " (tenant_id, listing_id, ",
+                $column,
+                ") VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+            ))
+            .bind($owner)
+            .bind($listing)
+            .bind(value)
+            .execute(&mut *$conn)
+            .await
+            .map_err(StoreError::from_db)?;
+        }
+    }};
+}
+
 /// What an update changes; `None` leaves a value as it is.
 #[derive(Debug, Clone, Default)]
 pub struct ListingChanges {
@@ -116,44 +147,24 @@ impl Store {
                         format!("{outside} is not a customer in scope"),
                     ));
                 }
-                sqlx::query(
-                    "DELETE FROM listing_customers WHERE tenant_id = $1 AND listing_id = $2",
-                )
-                .bind(owner)
-                .bind(listing_id)
-                .execute(&mut *conn)
-                .await?;
-                for customer in customers {
-                    sqlx::query(
-                        "INSERT INTO listing_customers (tenant_id, listing_id, customer_id) VALUES ($1, $2, $3) \
-                         ON CONFLICT DO NOTHING",
-                    )
-                    .bind(owner)
-                    .bind(listing_id)
-                    .bind(customer)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(StoreError::from_db)?;
-                }
+                replace_listing_set!(
+                    conn,
+                    "listing_customers",
+                    "customer_id",
+                    owner,
+                    listing_id,
+                    customers.iter().map(String::as_str)
+                );
             }
             if let Some(regions) = &changes.regions {
-                sqlx::query("DELETE FROM listing_regions WHERE tenant_id = $1 AND listing_id = $2")
-                    .bind(owner)
-                    .bind(listing_id)
-                    .execute(&mut *conn)
-                    .await?;
-                for region in regions {
-                    sqlx::query(
-                        "INSERT INTO listing_regions (tenant_id, listing_id, region) VALUES ($1, $2, $3) \
-                         ON CONFLICT DO NOTHING",
-                    )
-                    .bind(owner)
-                    .bind(listing_id)
-                    .bind(region.as_str())
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(StoreError::from_db)?;
-                }
+                replace_listing_set!(
+                    conn,
+                    "listing_regions",
+                    "region",
+                    owner,
+                    listing_id,
+                    regions.iter().map(|r| r.as_str())
+                );
             }
             let row: ListingRow = sqlx::query_as(&sql)
                 .bind(listing_id)
@@ -444,13 +455,6 @@ impl Store {
                     .execute(&mut *conn)
                     .await
                     .map_err(StoreError::from_db)?;
-                    sqlx::query(
-                        "DELETE FROM listing_regions WHERE tenant_id = $1 AND listing_id = $2",
-                    )
-                    .bind(owner)
-                    .bind(&id)
-                    .execute(&mut *conn)
-                    .await?;
                     id
                 }
                 None => {
@@ -470,17 +474,14 @@ impl Store {
                     id
                 }
             };
-            for region in regions {
-                sqlx::query(
-                    "INSERT INTO listing_regions (tenant_id, listing_id, region) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                )
-                .bind(owner)
-                .bind(&id)
-                .bind(region.as_str())
-                .execute(&mut *conn)
-                .await
-                .map_err(StoreError::from_db)?;
-            }
+            replace_listing_set!(
+                conn,
+                "listing_regions",
+                "region",
+                owner,
+                id.as_str(),
+                regions.iter().map(|r| r.as_str())
+            );
             let mut entry = audit.clone();
             entry.action = "listing.listed".into();
             entry.target = format!("listing:{id}");

@@ -86,6 +86,39 @@ fn validate(p: &PriceList) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// A live price list of `owner` by id, inside the caller's write transaction; NotFound otherwise.
+macro_rules! live_price_list {
+    ($conn:ident, $owner:expr, $id:expr) => {{
+        let row: Option<PriceListRow> = sqlx::query_as(&format!(
+            "{SELECT} WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL"
+        ))
+        .bind($id)
+        .bind($owner)
+        .fetch_optional(&mut *$conn)
+        .await?;
+        match row.map(from_row).transpose()? {
+            Some(list) => list,
+            None => {
+                return Err(StoreError::NotFound {
+                    entity: "price list",
+                });
+            }
+        }
+    }};
+}
+
+/// Optimistic concurrency: the list must still be at the version the caller read.
+fn check_version(list: &PriceList, expected_version: i64) -> Result<(), StoreError> {
+    if list.version == expected_version {
+        Ok(())
+    } else {
+        Err(StoreError::VersionConflict {
+            entity: "price list",
+            expected: expected_version,
+        })
+    }
+}
+
 impl Store {
     /// A reseller's live price lists by name.
     pub async fn price_lists(
@@ -191,24 +224,8 @@ impl Store {
             });
         }
         scoped!(self, scope, write, |conn, d| {
-            let row: Option<PriceListRow> = sqlx::query_as(&format!(
-                "{SELECT} WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL"
-            ))
-            .bind(id)
-            .bind(owner)
-            .fetch_optional(&mut *conn)
-            .await?;
-            let Some(before) = row.map(from_row).transpose()? else {
-                return Err(StoreError::NotFound {
-                    entity: "price list",
-                });
-            };
-            if before.version != expected_version {
-                return Err(StoreError::VersionConflict {
-                    entity: "price list",
-                    expected: expected_version,
-                });
-            }
+            let before = live_price_list!(conn, owner, id);
+            check_version(&before, expected_version)?;
             let mut after = before.clone();
             if let Some(v) = &changes.name {
                 after.info.name = v.trim().to_owned();
@@ -286,7 +303,9 @@ impl Store {
         })
     }
 
-    /// Replaces a listing's tiers in a price list (`tiers` may be empty: no price there).
+    /// Replaces a listing's tiers in a price list (`tiers` may be empty: no price there). Tiers
+    /// are (minimum quantity, decimal amount) and are parsed in the list's currency;
+    /// `currency`, when given, must be the list's.
     #[expect(clippy::too_many_arguments, reason = "one price change and its audit")]
     pub async fn set_prices(
         &self,
@@ -295,7 +314,8 @@ impl Store {
         price_list_id: &str,
         expected_version: i64,
         listing_id: &str,
-        tiers: &[(i64, Money)],
+        currency: Option<&str>,
+        tiers: &[(i64, String)],
         audit: &NewAuditEntry,
     ) -> Result<PriceList, StoreError> {
         if !scope.contains(owner) {
@@ -303,43 +323,31 @@ impl Store {
                 entity: "price list",
             });
         }
-        let mut seen = std::collections::HashSet::new();
-        for (q, _) in tiers {
-            if *q < 1 {
-                return Err(invalid("tiers", "every minQuantity must be at least 1"));
-            }
-            if !seen.insert(*q) {
-                return Err(invalid("tiers", format!("minQuantity {q} appears twice")));
-            }
-        }
         scoped!(self, scope, write, |conn, d| {
-            let row: Option<PriceListRow> = sqlx::query_as(&format!(
-                "{SELECT} WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL"
-            ))
-            .bind(price_list_id)
-            .bind(owner)
-            .fetch_optional(&mut *conn)
-            .await?;
-            let Some(mut list) = row.map(from_row).transpose()? else {
-                return Err(StoreError::NotFound {
-                    entity: "price list",
-                });
-            };
-            if list.version != expected_version {
-                return Err(StoreError::VersionConflict {
-                    entity: "price list",
-                    expected: expected_version,
-                });
-            }
-            if let Some((_, m)) = tiers.iter().find(|(_, m)| m.currency != list.info.currency) {
+            let mut list = live_price_list!(conn, owner, price_list_id);
+            if let Some(currency) = currency
+                && currency != list.info.currency
+            {
                 return Err(invalid(
                     "currency",
-                    format!(
-                        "{} does not match the list's {}",
-                        m.currency, list.info.currency
-                    ),
+                    format!("must be the list's currency, {}", list.info.currency),
                 ));
             }
+            let mut seen = std::collections::HashSet::new();
+            let mut parsed = Vec::with_capacity(tiers.len());
+            for (q, amount) in tiers {
+                let m = Money::parse(amount, &list.info.currency).map_err(|m| {
+                    invalid("tiers", m.split_once(": ").map_or(m.as_str(), |(_, r)| r))
+                })?;
+                if *q < 1 {
+                    return Err(invalid("tiers", "every minQuantity must be at least 1"));
+                }
+                if !seen.insert(*q) {
+                    return Err(invalid("tiers", format!("minQuantity {q} appears twice")));
+                }
+                parsed.push((*q, m));
+            }
+            check_version(&list, expected_version)?;
             let listed: Option<String> = sqlx::query_scalar(
                 "SELECT id FROM listings WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL",
             )
@@ -356,7 +364,7 @@ impl Store {
                 .bind(listing_id)
                 .execute(&mut *conn)
                 .await?;
-            for (q, m) in tiers {
+            for (q, m) in &parsed {
                 sqlx::query("INSERT INTO prices (tenant_id, price_list_id, listing_id, min_quantity, amount) VALUES ($1, $2, $3, $4, $5)")
                     .bind(owner)
                     .bind(price_list_id)
@@ -379,7 +387,7 @@ impl Store {
             entry.target = format!("price_list:{price_list_id}/{listing_id}");
             entry.after_state = Some(
                 serde_json::json!(
-                    tiers
+                    parsed
                         .iter()
                         .map(|(q, m)| serde_json::json!({ "min": q, "amount": m.decimal() }))
                         .collect::<Vec<_>>()

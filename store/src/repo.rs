@@ -16,6 +16,12 @@ pub struct Directory {
 }
 
 impl Directory {
+    /// Every tenant, soft-deleted ones included: for operator tools and the demo, which act
+    /// across the whole tree.
+    pub fn scope_of_all(&self) -> TenantScope {
+        TenantScope::of(self.tenants.iter().map(|t| t.id.clone()))
+    }
+
     pub fn tenant(&self, id: &str) -> Option<&Tenant> {
         self.tenants.iter().find(|t| t.id == id)
     }

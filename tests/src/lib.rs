@@ -257,7 +257,7 @@ impl TestApp {
     /// A demo user, read the way the server reads them.
     pub async fn user(&self, email: &str) -> portico_store::model::User {
         let directory = self.store.load_directory().await.expect("directory");
-        let all = portico_store::TenantScope::of(directory.tenants.iter().map(|t| t.id.clone()));
+        let all = directory.scope_of_all();
         self.store
             .user_by_email(&all, email)
             .await

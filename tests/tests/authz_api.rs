@@ -10,7 +10,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portico_policies::{CachedAuthorizer, DEFAULT_POLICY, OsoEngine, ResourceRef};
 use portico_resolvers::cases::CaseWorld;
-use portico_store::TenantScope;
 use portico_tests::{TestApp, TestDb};
 use serde_json::{Value, json};
 
@@ -55,7 +54,7 @@ fn collect_ids(value: &Value, out: &mut BTreeSet<String>) {
 async fn every_demo_user_sees_exactly_what_the_policy_allows_through_every_id() {
     let app = TestApp::spawn(TestDb::sqlite().await).await;
     let directory = app.store.load_directory().await.unwrap();
-    let all = TenantScope::of(directory.tenants.iter().map(|t| t.id.clone()));
+    let all = directory.scope_of_all();
     let world = CaseWorld::load(&app.store).await.unwrap();
     let authorizer = Arc::new(CachedAuthorizer::new(
         OsoEngine::new(DEFAULT_POLICY).unwrap(),

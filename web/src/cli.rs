@@ -277,7 +277,7 @@ async fn demo_token(
     }
     let store = crate::app::connect(config).await?;
     let directory = store.load_directory().await?;
-    let all = portico_store::TenantScope::of(directory.tenants.iter().map(|t| t.id.clone()));
+    let all = directory.scope_of_all();
     let user = store
         .user_by_email(&all, email)
         .await?

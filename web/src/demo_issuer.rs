@@ -20,9 +20,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
 use p256::SecretKey;
 use p256::pkcs8::EncodePrivateKey;
+use portico_store::Store;
 use portico_store::model::User;
 use portico_store::seed::DEMO_ISSUER;
-use portico_store::{Store, TenantScope};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -417,7 +417,7 @@ async fn demo_users(
     directory: &portico_store::Directory,
 ) -> Result<Vec<(String, User)>, portico_store::StoreError> {
     let mut out = Vec::new();
-    let all = TenantScope::of(directory.tenants.iter().map(|t| t.id.clone()));
+    let all = directory.scope_of_all();
     for tenant in directory.tenants.iter().filter(|t| t.deleted_at.is_none()) {
         for user in store.users_of_tenant(&all, &tenant.id).await? {
             if user.issuer == DEMO_ISSUER {
@@ -426,6 +426,19 @@ async fn demo_users(
         }
     }
     Ok(out)
+}
+
+/// A user who signs in with the demo issuer, by email, from any tenant.
+async fn demo_user(
+    state: &AppState,
+    email: &str,
+) -> Result<Option<User>, portico_store::StoreError> {
+    let all = state.directory.current().scope_of_all();
+    Ok(state
+        .store
+        .user_by_email(&all, email)
+        .await?
+        .filter(|u| u.issuer == DEMO_ISSUER))
 }
 
 /// The user picked: a code, then back to the portal.
@@ -442,11 +455,9 @@ pub async fn authorize_submit(
     let Some(email) = &params.user else {
         return bad_request("pick a user");
     };
-    let directory = state.directory.current();
-    let all = TenantScope::of(directory.tenants.iter().map(|t| t.id.clone()));
-    let user = match state.store.user_by_email(&all, email).await {
-        Ok(Some(user)) if user.issuer == DEMO_ISSUER => user,
-        Ok(_) => return bad_request("no such demo user"),
+    let user = match demo_user(&state, email).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return bad_request("no such demo user"),
         Err(err) => {
             tracing::error!(error = %err, "demo user lookup failed");
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
@@ -617,11 +628,9 @@ async fn client_credentials(
     else {
         return Err(refuse());
     };
-    let directory = state.directory.current();
-    let all = TenantScope::of(directory.tenants.iter().map(|t| t.id.clone()));
-    let user = match state.store.user_by_email(&all, email).await {
-        Ok(Some(user)) if user.issuer == DEMO_ISSUER => user,
-        Ok(_) => return Err(refuse()),
+    let user = match demo_user(state, email).await {
+        Ok(Some(user)) => user,
+        Ok(None) => return Err(refuse()),
         Err(err) => {
             tracing::error!(error = %err, "demo user lookup failed");
             return Err(token_error(

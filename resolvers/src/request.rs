@@ -1,0 +1,58 @@
+//! What every resolver takes from the request's data, and the errors it maps, in one place.
+
+use async_graphql::{Context, ErrorExtensions};
+use portico_store::model::{self, NewAuditEntry};
+use portico_store::{Store, StoreError};
+
+use crate::authz::Access;
+use crate::ids::decode_id;
+use crate::tenancy::Customer;
+use crate::{ApiError, Caller, PortalContext};
+
+fn missing() -> async_graphql::Error {
+    ApiError::Internal.extend()
+}
+
+pub(crate) fn access<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Access> {
+    ctx.data::<Access>().map_err(|_| missing())
+}
+
+pub(crate) fn store<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Store> {
+    ctx.data::<Store>().map_err(|_| missing())
+}
+
+pub(crate) fn portal<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a PortalContext> {
+    ctx.data::<PortalContext>().map_err(|_| missing())
+}
+
+/// The signed-in caller; mutations need one.
+pub(crate) fn caller<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Caller> {
+    ctx.data_opt::<Caller>()
+        .ok_or_else(|| ApiError::Unauthenticated.extend())
+}
+
+/// The audit row's actor for a change the caller makes, with the policy's reason.
+pub(crate) fn audit(caller: &Caller, reason: &str) -> NewAuditEntry {
+    NewAuditEntry {
+        actor: caller.user.id.clone(),
+        actor_tenant: caller.tenant.id.clone(),
+        action: String::new(),
+        target: String::new(),
+        before_state: None,
+        after_state: None,
+        reason: Some(reason.to_owned()),
+    }
+}
+
+pub(crate) fn store_error(err: StoreError) -> async_graphql::Error {
+    ApiError::from(err).extend()
+}
+
+/// The customer tenant a `Customer` id names, if the caller may read it; NOT_FOUND otherwise,
+/// whether it exists elsewhere or not at all.
+pub(crate) fn visible_customer(access: &Access, id: &str) -> async_graphql::Result<model::Tenant> {
+    decode_id("Customer", id)
+        .and_then(|raw| access.directory().tenant(&raw).cloned())
+        .filter(|t| Customer::visible(access, t).is_some())
+        .ok_or_else(|| ApiError::NotFound("customer").extend())
+}
