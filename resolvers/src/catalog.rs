@@ -13,7 +13,7 @@ use chrono::Utc;
 use portico_policies::{Action, Kind, Relation, Resource};
 use portico_store::model::{self, ListingStatus, Money as ModelMoney, TenantKind};
 use portico_store::pricing::{self, ListingPrices, NetPrice};
-use portico_store::{CatalogQuery, CatalogRow, Store, TenantScope};
+use portico_store::{CatalogQuery, CatalogRow, PriceQuery, Store, TenantScope};
 
 use crate::authz::Access;
 use crate::ids::{decode_id, encode_id};
@@ -109,6 +109,9 @@ pub struct PriceLoader {
     scope: TenantScope,
     owner: String,
     customer: Option<String>,
+    /// A customer's prices are quoted in its own region only: the other regions' lists are
+    /// never read.
+    region: Option<model::Region>,
 }
 
 impl Loader<String> for PriceLoader {
@@ -118,7 +121,13 @@ impl Loader<String> for PriceLoader {
     async fn load(&self, keys: &[String]) -> Result<HashMap<String, ListingPrices>, Self::Error> {
         let mut found = self
             .store
-            .pricing_for(&self.scope, &self.owner, keys, self.customer.as_deref())
+            .pricing_for(
+                &self.scope,
+                &self.owner,
+                keys,
+                self.customer.as_deref(),
+                self.region,
+            )
             .await
             .map_err(Arc::new)?;
         // A listing without prices is a found, empty entry: it has no price, not an error.
@@ -129,11 +138,22 @@ impl Loader<String> for PriceLoader {
     }
 }
 
+impl PriceLoader {
+    /// The same prices, for a page query that carries them in its own statement.
+    fn page_query(&self) -> PriceQuery {
+        PriceQuery {
+            customer: self.customer.clone(),
+            region: self.region,
+        }
+    }
+}
+
 /// The per-request price loader: the portal's catalog, the caller's contract prices.
 pub fn price_loader(store: &Store, portal: &model::Tenant, caller: Option<&Caller>) -> Prices {
-    let customer = caller
-        .filter(|c| c.tenant.kind == TenantKind::Customer)
-        .map(|c| c.tenant.id.clone());
+    let customer_tenant = caller
+        .map(|c| &c.tenant)
+        .filter(|t| t.kind == TenantKind::Customer);
+    let customer = customer_tenant.map(|t| t.id.clone());
     let scope = TenantScope::of(std::iter::once(portal.id.clone()).chain(customer.clone()));
     DataLoader::with_cache(
         PriceLoader {
@@ -141,10 +161,14 @@ pub fn price_loader(store: &Store, portal: &model::Tenant, caller: Option<&Calle
             scope,
             owner: portal.id.clone(),
             customer,
+            region: customer_tenant.and_then(|t| t.region),
         },
         tokio::spawn,
         HashMapCache::default(),
     )
+    // Pages load their prices in one explicit `load_many` (see `products`), so there is
+    // nothing to wait for: the default 1 ms batching delay would only add latency.
+    .delay(std::time::Duration::ZERO)
 }
 
 /// A product as the caller sees it: the reseller's listing with the master product's values
@@ -407,6 +431,20 @@ pub async fn products(
     };
     let filter = filter.unwrap_or_default();
     let has_previous_page = after.is_some();
+    // A page showing prices carries them in its own statement; the price fields then find
+    // them in the loader's cache, however the executor interleaves them.
+    let node = ctx.look_ahead().field("edges").field("node");
+    let prices = if ["price", "listPrice", "margin"]
+        .iter()
+        .any(|f| node.field(f).exists())
+    {
+        Some(
+            ctx.data::<Prices>()
+                .map_err(|_| ApiError::Internal.extend())?,
+        )
+    } else {
+        None
+    };
     let query = CatalogQuery {
         owner: owner.id.clone(),
         category: filter.category.filter(|c| !c.is_empty()),
@@ -419,12 +457,21 @@ pub async fn products(
         viewer_tenant: access.actor_tenant().map(|t| t.id.clone()),
         after,
         limit: first as i64 + 1,
+        prices: prices.map(|loader| loader.loader().page_query()),
     };
     let rows = store(ctx)?
         .catalog_page(&catalog_scope(access, &owner.id), &query)
         .await
         .map_err(store_error)?;
     let has_next_page = rows.len() > first;
+    if let Some(loader) = prices {
+        loader
+            .feed_many(
+                rows.iter()
+                    .filter_map(|r| Some((r.listing.id.clone(), r.prices.clone()?))),
+            )
+            .await;
+    }
     let edges: Vec<ProductEdge> = rows
         .into_iter()
         .take(first)
@@ -434,24 +481,6 @@ pub async fn products(
             Product::visible(access, row).map(|node| ProductEdge { cursor: c, node })
         })
         .collect();
-    // The page's prices in one batch when any price field is asked for: the resolvers then
-    // find them in the loader's cache, however the executor interleaves them.
-    let node = ctx.look_ahead().field("edges").field("node");
-    if ["price", "listPrice", "margin"]
-        .iter()
-        .any(|f| node.field(f).exists())
-    {
-        let loader = ctx
-            .data::<Prices>()
-            .map_err(|_| ApiError::Internal.extend())?;
-        loader
-            .load_many(edges.iter().map(|e| e.node.row.listing.id.clone()))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "prices unreadable");
-                ApiError::Internal.extend()
-            })?;
-    }
     Ok(ProductConnection {
         page_info: PageInfo {
             has_next_page,

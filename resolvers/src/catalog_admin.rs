@@ -313,6 +313,7 @@ pub async fn price_for(
             &owner,
             &[product.listing_id().to_owned()],
             Some(&tenant.id),
+            Some(region),
         )
         .await
         .map_err(store_error)?;

@@ -1,5 +1,5 @@
-//! The catalog as portals read it: one page of listings (overrides applied) with their regions
-//! in two statements, and the prices of a page in at most two more, whatever the page size.
+//! The catalog as portals read it: one page of listings (overrides applied, regions included)
+//! in one statement, and the prices of a page in at most two more, whatever the page size.
 
 use std::collections::HashMap;
 
@@ -30,13 +30,36 @@ pub struct CatalogQuery {
     /// Keyset: after this (sku, id).
     pub after: Option<(String, String)>,
     pub limit: i64,
+    /// The page's prices in the same statement, when the page shows any.
+    pub prices: Option<PriceQuery>,
 }
+
+/// Which prices a page carries: every list's tiers (of `region` only, when given) and the
+/// contract prices of `customer`, when given.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PriceQuery {
+    pub customer: Option<TenantId>,
+    pub region: Option<Region>,
+}
+
+/// The `$n` of a page's price parameters.
+#[derive(Clone, Copy)]
+struct PriceParams {
+    customer: Option<usize>,
+    region: Option<usize>,
+}
+
+const TIER_COLUMNS: &str = "p.listing_id, p.min_quantity, p.amount, pl.id, pl.name, pl.region, \
+     pl.currency, pl.priority, pl.valid_from, pl.valid_to";
+const CONTRACT_COLUMNS: &str = "c.listing_id, c.amount, c.currency, c.valid_from, c.valid_to";
 
 /// A listing and whether its assortment names the viewer's tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogRow {
     pub listing: Listing,
     pub granted: bool,
+    /// Present when the query asked for prices (`CatalogQuery::prices`).
+    pub prices: Option<ListingPrices>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -44,10 +67,30 @@ struct CatalogDbRow {
     #[sqlx(flatten)]
     listing: ListingRow,
     granted: bool,
+    /// Sorted, comma-separated (`Dialect::listing_regions`).
+    region_list: Option<String>,
+    /// JSON arrays of `TIER_COLUMNS` and `CONTRACT_COLUMNS` rows, when prices were asked for.
+    price_tiers: Option<String>,
+    contract_prices: Option<String>,
 }
 
 /// listing, amount, currency, valid from, valid to.
 type ContractRow = (String, i64, String, DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// listing, min quantity, amount, then the list: id, name, region, currency, priority, valid
+/// from, valid to.
+type TierRow = (
+    String,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+);
 
 /// Values bound in order after the scope (`$1`).
 enum Bind {
@@ -113,7 +156,16 @@ impl Store {
             predicates.push(format!("({SKU} > ${n} OR ({SKU} = ${n} AND l.id > ${m}))"));
         }
         let limit = next(Bind::Int(q.limit.clamp(0, 1000)), &mut binds);
-        self.catalog_rows(scope, predicates, binds, Some(limit))
+        let prices = q.prices.as_ref().map(|p| PriceParams {
+            customer: p
+                .customer
+                .as_ref()
+                .map(|c| next(Bind::Text(c.clone()), &mut binds)),
+            region: p
+                .region
+                .map(|r| next(Bind::Text(r.as_str().to_owned()), &mut binds)),
+        });
+        self.catalog_rows(scope, predicates, binds, Some(limit), prices)
             .await
     }
 
@@ -138,6 +190,7 @@ impl Store {
             vec!["l.deleted_at IS NULL".to_owned(), "@IDS@".to_owned()],
             binds,
             None,
+            None,
         )
         .await
     }
@@ -148,8 +201,29 @@ impl Store {
         predicates: Vec<String>,
         binds: Vec<Bind>,
         limit: Option<usize>,
+        prices: Option<PriceParams>,
     ) -> Result<Vec<CatalogRow>, StoreError> {
         scoped!(self, scope, read, |conn, d| {
+            let price_columns = match prices {
+                None => "NULL AS price_tiers, NULL AS contract_prices".to_owned(),
+                Some(p) => format!(
+                    "(SELECT {} FROM prices p JOIN price_lists pl ON pl.id = p.price_list_id \
+                     WHERE p.tenant_id = l.tenant_id AND p.listing_id = l.id \
+                     AND pl.deleted_at IS NULL{}) AS price_tiers, {} AS contract_prices",
+                    d.json_rows(TIER_COLUMNS),
+                    p.region
+                        .map(|n| format!(" AND pl.region = ${n}"))
+                        .unwrap_or_default(),
+                    match p.customer {
+                        Some(n) => format!(
+                            "(SELECT {} FROM contract_prices c WHERE c.tenant_id = l.tenant_id \
+                             AND c.listing_id = l.id AND c.customer_id = ${n})",
+                            d.json_rows(CONTRACT_COLUMNS)
+                        ),
+                        None => "'[]'".to_owned(),
+                    }
+                ),
+            };
             let predicates: Vec<String> = predicates
                 .iter()
                 .map(|p| {
@@ -167,8 +241,12 @@ impl Store {
                 limit.map(|n| format!(" LIMIT ${n}")).unwrap_or_default(),
                 LISTING_SELECT_GRANTED = LISTING_SELECT.replacen(
                     " FROM listings l",
-                    ", EXISTS (SELECT 1 FROM listing_customers g WHERE g.tenant_id = l.tenant_id \
-                     AND g.listing_id = l.id AND g.customer_id = $2) AS granted FROM listings l",
+                    &format!(
+                        ", EXISTS (SELECT 1 FROM listing_customers g WHERE g.tenant_id = l.tenant_id \
+                         AND g.listing_id = l.id AND g.customer_id = $2) AS granted, {}, {price_columns} \
+                         FROM listings l",
+                        d.listing_regions()
+                    ),
                     1
                 ),
             );
@@ -180,126 +258,133 @@ impl Store {
                 };
             }
             let rows = query.fetch_all(&mut *conn).await?;
-            // One statement for the regions of the whole page.
-            let ids: Vec<&str> = rows.iter().map(|r| r.listing.id.as_str()).collect();
-            let ids = serde_json::to_string(&ids).expect("strings serialize");
-            let sql = format!(
-                "SELECT listing_id, region FROM listing_regions WHERE {} AND {} ORDER BY region",
-                d.in_json("listing_id", 1),
-                d.in_json("tenant_id", 2)
-            );
-            let regions: Vec<(String, String)> = sqlx::query_as(&sql)
-                .bind(ids)
-                .bind(scope.json())
-                .fetch_all(&mut *conn)
-                .await?;
-            let mut by_listing: HashMap<String, Vec<Region>> = HashMap::new();
-            for (listing, region) in regions {
-                by_listing.entry(listing).or_default().push(region.parse()?);
-            }
             rows.into_iter()
                 .map(|r| {
-                    let regions = by_listing.remove(&r.listing.id).unwrap_or_default();
+                    let regions = parse_list(r.region_list.as_deref().unwrap_or_default())?;
+                    let prices = match (&r.price_tiers, &r.contract_prices) {
+                        (None, None) => None,
+                        (tiers, contracts) => Some(
+                            prices_from_json(
+                                tiers.as_deref().unwrap_or("[]"),
+                                contracts.as_deref().unwrap_or("[]"),
+                            )?
+                            .remove(&r.listing.id)
+                            .unwrap_or_default(),
+                        ),
+                    };
                     Ok(CatalogRow {
                         granted: r.granted,
                         listing: listing_from_row(r.listing, regions)?,
+                        prices,
                     })
                 })
                 .collect()
         })
     }
 
-    /// The prices of some listings of one owner: every tier in every list, and the contract
-    /// prices of `customer` when given. Two statements at most.
+    /// The prices of some listings of one owner: every tier in every list (of `region` only,
+    /// when given), and the contract prices of `customer` when given. Two statements at most.
     pub async fn pricing_for(
         &self,
         scope: &TenantScope,
         owner: &str,
         listing_ids: &[String],
         customer: Option<&str>,
+        region: Option<Region>,
     ) -> Result<HashMap<String, ListingPrices>, StoreError> {
-        let mut out: HashMap<String, ListingPrices> = HashMap::new();
         if listing_ids.is_empty() {
-            return Ok(out);
+            return Ok(HashMap::new());
         }
         let ids = serde_json::to_string(listing_ids).expect("strings serialize");
-        scoped!(self, scope, read, |conn, d| {
+        // One statement: the tiers and the contract prices, each folded into one JSON text.
+        let (tiers, contracts): (String, String) = scoped!(self, scope, read, |conn, d| {
+            // $1 owner, $2 listing ids, $3 scope, then $4 the customer and the region, if any.
+            let mut next = 3;
+            let mut param = || {
+                next += 1;
+                next
+            };
+            let region_predicate = match region {
+                Some(_) => format!(" AND pl.region = ${}", param()),
+                None => String::new(),
+            };
+            let contracts = match customer {
+                Some(_) => format!(
+                    "(SELECT {} FROM contract_prices c WHERE c.tenant_id = $1 AND c.customer_id = ${} \
+                     AND {} AND {})",
+                    d.json_rows(CONTRACT_COLUMNS),
+                    param(),
+                    d.in_json("c.listing_id", 2),
+                    d.in_json("c.tenant_id", 3)
+                ),
+                None => "'[]'".to_owned(),
+            };
             let sql = format!(
-                "SELECT p.listing_id, p.min_quantity, p.amount, pl.id, pl.name, pl.region, pl.currency, \
-                 pl.priority, pl.valid_from, pl.valid_to \
-                 FROM prices p JOIN price_lists pl ON pl.id = p.price_list_id \
-                 WHERE p.tenant_id = $1 AND pl.deleted_at IS NULL AND {} AND {}",
+                "SELECT (SELECT {} FROM prices p JOIN price_lists pl ON pl.id = p.price_list_id \
+                 WHERE p.tenant_id = $1 AND pl.deleted_at IS NULL AND {} AND {}{region_predicate}), \
+                 {contracts}",
+                d.json_rows(TIER_COLUMNS),
                 d.in_json("p.listing_id", 2),
-                d.in_json("p.tenant_id", 3)
+                d.in_json("p.tenant_id", 3),
             );
-            #[expect(clippy::type_complexity, reason = "one row of a join")]
-            let rows: Vec<(
-                String,
-                i64,
-                i64,
-                String,
-                String,
-                String,
-                String,
-                i64,
-                DateTime<Utc>,
-                Option<DateTime<Utc>>,
-            )> = sqlx::query_as(&sql)
+            let mut query = sqlx::query_as(&sql)
                 .bind(owner)
                 .bind(&ids)
-                .bind(scope.json())
-                .fetch_all(&mut *conn)
-                .await?;
-            for (
-                listing,
-                min_quantity,
-                amount,
+                .bind(scope.json());
+            if let Some(region) = region {
+                query = query.bind(region.as_str());
+            }
+            if let Some(customer) = customer {
+                query = query.bind(customer);
+            }
+            query.fetch_one(&mut *conn).await?
+        });
+        prices_from_json(&tiers, &contracts)
+    }
+}
+
+/// Prices by listing from the JSON of `TIER_COLUMNS` and `CONTRACT_COLUMNS` rows.
+fn prices_from_json(
+    tiers: &str,
+    contracts: &str,
+) -> Result<HashMap<String, ListingPrices>, StoreError> {
+    let unreadable = |e: serde_json::Error| StoreError::Corrupt(format!("prices: {e}"));
+    let tiers: Vec<TierRow> = serde_json::from_str(tiers).map_err(unreadable)?;
+    let contracts: Vec<ContractRow> = serde_json::from_str(contracts).map_err(unreadable)?;
+    let mut out: HashMap<String, ListingPrices> = HashMap::new();
+    for (
+        listing,
+        min_quantity,
+        amount,
+        id,
+        name,
+        region,
+        currency,
+        priority,
+        valid_from,
+        valid_to,
+    ) in tiers
+    {
+        out.entry(listing).or_default().tiers.push(Tier {
+            list: PriceListInfo {
                 id,
                 name,
-                region,
+                region: region.parse()?,
                 currency,
                 priority,
                 valid_from,
                 valid_to,
-            ) in rows
-            {
-                out.entry(listing).or_default().tiers.push(Tier {
-                    list: PriceListInfo {
-                        id,
-                        name,
-                        region: region.parse()?,
-                        currency,
-                        priority,
-                        valid_from,
-                        valid_to,
-                    },
-                    min_quantity,
-                    amount_minor: amount,
-                });
-            }
-            if let Some(customer) = customer {
-                let sql = format!(
-                    "SELECT listing_id, amount, currency, valid_from, valid_to FROM contract_prices \
-                     WHERE tenant_id = $1 AND customer_id = $2 AND {} AND {}",
-                    d.in_json("listing_id", 3),
-                    d.in_json("tenant_id", 4)
-                );
-                let rows: Vec<ContractRow> = sqlx::query_as(&sql)
-                    .bind(owner)
-                    .bind(customer)
-                    .bind(&ids)
-                    .bind(scope.json())
-                    .fetch_all(&mut *conn)
-                    .await?;
-                for (listing, amount, currency, valid_from, valid_to) in rows {
-                    out.entry(listing).or_default().contract = Some(ContractPrice {
-                        amount: Money::new(amount, &currency),
-                        valid_from,
-                        valid_to,
-                    });
-                }
-            }
-            Ok(out)
-        })
+            },
+            min_quantity,
+            amount_minor: amount,
+        });
     }
+    for (listing, amount, currency, valid_from, valid_to) in contracts {
+        out.entry(listing).or_default().contract = Some(ContractPrice {
+            amount: Money::new(amount, &currency),
+            valid_from,
+            valid_to,
+        });
+    }
+    Ok(out)
 }

@@ -200,6 +200,39 @@ impl Dialect {
     }
 }
 
+impl Dialect {
+    /// The listing `l`'s regions as one comma-separated, sorted text (NULL when none): a page
+    /// carries its regions in its own rows, so no second statement (and, on SQLite, no extra
+    /// row hand-overs from the database thread) is needed.
+    pub(crate) fn listing_regions(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => {
+                "(SELECT group_concat(region, ',') FROM (SELECT r.region FROM listing_regions r \
+                 WHERE r.tenant_id = l.tenant_id AND r.listing_id = l.id ORDER BY r.region)) AS region_list"
+            }
+            Dialect::Postgres => {
+                "(SELECT string_agg(r.region, ',' ORDER BY r.region) FROM listing_regions r \
+                 WHERE r.tenant_id = l.tenant_id AND r.listing_id = l.id) AS region_list"
+            }
+        }
+    }
+}
+
+impl Dialect {
+    /// An aggregate turning the selected rows into ONE JSON text, an array of arrays of
+    /// `columns` (`[]` when none). Where a statement returns many small rows this costs one
+    /// hand-over from the database instead of one per row: on SQLite every row crosses from
+    /// the connection's thread to the async side on its own.
+    pub(crate) fn json_rows(self, columns: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("json_group_array(json_array({columns}))"),
+            Dialect::Postgres => {
+                format!("COALESCE(json_agg(json_build_array({columns})), '[]'::json)::text")
+            }
+        }
+    }
+}
+
 /// Hands the scope to row-level security for the rest of this transaction only.
 pub(crate) async fn set_pg_scope(
     conn: &mut sqlx::PgConnection,
@@ -212,41 +245,84 @@ pub(crate) async fn set_pg_scope(
     Ok(())
 }
 
-/// Runs `$body` in a transaction on the pool `read` or `write`, with `$conn` bound to the
-/// backend's connection and `$d` to its `Dialect`. `?` inside the body returns from the caller
-/// and rolls the transaction back.
+/// BEGIN, then the scope handed to row-level security for this transaction only, sent as one
+/// simple-protocol message (one round trip instead of two). The setting is a literal here, so
+/// it is quoted: ids are UUIDs, and a quote in one could not end the literal anyway.
+pub(crate) fn pg_begin(scope: &crate::TenantScope) -> String {
+    format!(
+        "BEGIN; SELECT set_config('app.tenant_ids', '{}', true)",
+        scope.rls_setting().replace('\'', "''")
+    )
+}
+
+/// Runs `$body` on the pool of `$mode`, with `$conn` bound to the backend's connection and
+/// `$d` to its `Dialect`. `?` inside the body returns from the caller (rolling a transaction
+/// back).
+///
+/// Modes: `write` (a transaction on the write pool); `snapshot` (a read-only transaction: every
+/// statement of the body sees the same data); `read` (the body's statements each read a
+/// consistent state, not necessarily the same one); `directory` (reads of tables every scope
+/// may read: no transaction on either backend). On PostgreSQL the others are transactions,
+/// because the scope is handed to row-level security with a transaction-local setting. On
+/// SQLite a `read` skips BEGIN and COMMIT: every command crosses to the connection's own
+/// thread and back, and a single statement is atomic on its own. Hot reads are one statement.
 macro_rules! scoped {
     ($store:expr, $scope:expr, $mode:ident, |$conn:ident, $d:ident| $body:block) => {{
         let scope: &$crate::TenantScope = $scope;
         match $store.pools() {
             $crate::db::Pools::Sqlite { read, write } => {
                 let _ = (read, write);
-                let pool = scoped!(@pick $mode, read, write);
-                let mut tx = pool.begin().await?;
                 let $d = $crate::db::Dialect::Sqlite;
                 let _ = scope;
-                let result = {
-                    let $conn: &mut sqlx::SqliteConnection = &mut *tx;
-                    $body
-                };
-                tx.commit().await.map_err($crate::StoreError::from_db)?;
-                result
+                scoped!(@sqlite $mode, read, write, |$conn| $body)
             }
             $crate::db::Pools::Postgres { app, .. } => {
-                let mut tx = app.begin().await?;
-                $crate::db::set_pg_scope(&mut *tx, scope).await?;
                 let $d = $crate::db::Dialect::Postgres;
-                let result = {
-                    let $conn: &mut sqlx::PgConnection = &mut *tx;
-                    $body
-                };
-                tx.commit().await.map_err($crate::StoreError::from_db)?;
-                result
+                scoped!(@postgres $mode, app, scope, |$conn| $body)
             }
         }
     }};
-    (@pick read, $r:ident, $w:ident) => { $r };
-    (@pick write, $r:ident, $w:ident) => { $w };
+    // The directory (tenants, domains, identity providers, the master catalog) is readable
+    // by any scope (DESIGN section 3): one statement, no transaction, no scope to hand over.
+    (@postgres directory, $app:ident, $scope:ident, |$conn:ident| $body:block) => {{
+        let _ = $scope;
+        let mut connection = $app.acquire().await?;
+        let $conn: &mut sqlx::PgConnection = &mut *connection;
+        $body
+    }};
+    (@postgres $mode:ident, $app:ident, $scope:ident, |$conn:ident| $body:block) => {{
+        // BEGIN and the scope in one round trip.
+        let mut tx = $app.begin_with($crate::db::pg_begin($scope)).await?;
+        let result = {
+            let $conn: &mut sqlx::PgConnection = &mut *tx;
+            $body
+        };
+        tx.commit().await.map_err($crate::StoreError::from_db)?;
+        result
+    }};
+    (@sqlite directory, $r:ident, $w:ident, |$conn:ident| $body:block) => {
+        scoped!(@sqlite read, $r, $w, |$conn| $body)
+    };
+    (@sqlite read, $r:ident, $w:ident, |$conn:ident| $body:block) => {{
+        let mut connection = $r.acquire().await?;
+        let $conn: &mut sqlx::SqliteConnection = &mut *connection;
+        $body
+    }};
+    (@sqlite snapshot, $r:ident, $w:ident, |$conn:ident| $body:block) => {
+        scoped!(@sqlite_tx $r, |$conn| $body)
+    };
+    (@sqlite write, $r:ident, $w:ident, |$conn:ident| $body:block) => {
+        scoped!(@sqlite_tx $w, |$conn| $body)
+    };
+    (@sqlite_tx $pool:ident, |$conn:ident| $body:block) => {{
+        let mut tx = $pool.begin().await?;
+        let result = {
+            let $conn: &mut sqlx::SqliteConnection = &mut *tx;
+            $body
+        };
+        tx.commit().await.map_err($crate::StoreError::from_db)?;
+        result
+    }};
 }
 pub(crate) use scoped;
 

@@ -20,7 +20,7 @@ mod scope;
 pub mod seed;
 mod sessions;
 
-pub use catalog::{CatalogQuery, CatalogRow};
+pub use catalog::{CatalogQuery, CatalogRow, PriceQuery};
 pub use catalog_admin::{ContractPriceRow, ListingChanges};
 pub use db::{Backend, Readiness, Store, StoreOptions, redact_url};
 pub use error::StoreError;

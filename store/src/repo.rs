@@ -355,7 +355,7 @@ impl Store {
     /// Every tenant (soft-deleted ones included, flagged) and every portal host. The directory
     /// is not tenant data (DESIGN section 3): it is read before a request has a scope.
     pub async fn load_directory(&self) -> Result<Directory, StoreError> {
-        scoped!(self, &TenantScope::none(), read, |conn, _d| {
+        scoped!(self, &TenantScope::none(), snapshot, |conn, _d| {
             let tenants: Vec<TenantRow> = sqlx::query_as(
                 "SELECT id, parent_id, kind, slug, name, region, created_at, deleted_at \
                  FROM tenants ORDER BY created_at, slug",
@@ -385,7 +385,7 @@ impl Store {
         tenant_ids: &[&str],
     ) -> Result<Vec<IdentityProvider>, StoreError> {
         let ids = serde_json::to_string(tenant_ids).expect("strings serialize");
-        let mut rows: Vec<IdpRow> = scoped!(self, &TenantScope::none(), read, |conn, d| {
+        let mut rows: Vec<IdpRow> = scoped!(self, &TenantScope::none(), directory, |conn, d| {
             let sql = format!(
                 "SELECT id, tenant_id, issuer_url, client_id, client_secret_ref, audience, \
                  algorithms FROM identity_providers WHERE {} ORDER BY issuer_url",
@@ -430,6 +430,57 @@ impl Store {
                 .await?;
             Ok(row.map(User::from))
         })
+    }
+
+    /// A user of a tenant in scope by OIDC identity, with the user's role assignments in
+    /// the user's own tenant: one statement, for the request path.
+    pub async fn user_with_roles(
+        &self,
+        scope: &TenantScope,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<(User, Vec<RoleAssignment>)>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: UserRow,
+            roles: String,
+        }
+        let row: Option<Row> = scoped!(self, scope, read, |conn, d| {
+            let sql = format!(
+                "SELECT u.id, u.tenant_id, u.issuer, u.subject, u.email, u.display_name, \
+                 u.deactivated_at, (SELECT {} FROM role_assignments r \
+                 WHERE r.user_id = u.id AND r.tenant_id = u.tenant_id) AS roles \
+                 FROM users u WHERE u.issuer = $1 AND u.subject = $2 AND u.deleted_at IS NULL AND {}",
+                d.json_rows("r.role, r.regions"),
+                d.in_json("u.tenant_id", 3)
+            );
+            sqlx::query_as(&sql)
+                .bind(issuer)
+                .bind(subject)
+                .bind(scope.json())
+                .fetch_optional(&mut *conn)
+                .await?
+        });
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let pairs: Vec<(String, String)> = serde_json::from_str(&row.roles)
+            .map_err(|e| StoreError::Corrupt(format!("role assignments: {e}")))?;
+        let user = User::from(row.user);
+        let mut roles = pairs
+            .into_iter()
+            .map(|(role, regions)| {
+                Ok(RoleAssignment {
+                    tenant_id: user.tenant_id.clone(),
+                    user_id: user.id.clone(),
+                    role: role.parse()?,
+                    regions: parse_list(&regions)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        roles.sort_by(|a, b| a.role.as_str().cmp(b.role.as_str()));
+        Ok(Some((user, roles)))
     }
 
     /// The live users of one tenant, by email.
@@ -510,7 +561,7 @@ impl Store {
         owner: &str,
         limit: i64,
     ) -> Result<Vec<Listing>, StoreError> {
-        scoped!(self, scope, read, |conn, d| {
+        scoped!(self, scope, snapshot, |conn, d| {
             let sql = format!(
                 "{LISTING_SELECT} WHERE l.tenant_id = $1 AND l.deleted_at IS NULL AND {} \
                  ORDER BY sku, l.id LIMIT $3",

@@ -213,9 +213,9 @@ pub async fn caller_for(
 ) -> Result<Caller, Refusal> {
     let directory = state.directory.current();
     let scope = portal_scope(&directory, portal);
-    let user = state
+    let (user, assignments) = state
         .store
-        .user_by_identity(&scope, issuer, subject)
+        .user_with_roles(&scope, issuer, subject)
         .await?
         .ok_or(Refusal::UnknownIdentity)?;
     if user.deactivated_at.is_some() {
@@ -226,10 +226,6 @@ pub async fn caller_for(
         .filter(|t| t.deleted_at.is_none())
         .cloned()
         .ok_or(Refusal::UnknownIdentity)?;
-    let assignments = state
-        .store
-        .role_assignments(&TenantScope::single(user.tenant_id.clone()), &user.id)
-        .await?;
     Ok(Caller::new(user, tenant, &assignments))
 }
 
