@@ -397,7 +397,7 @@ fn decode_cursor(c: &str) -> Option<(String, String)> {
 
 /// The tenants a catalog read touches: the portal's (the owner) and the caller's (assortments,
 /// contract prices).
-fn catalog_scope(access: &Access, owner: &str) -> TenantScope {
+pub(crate) fn catalog_scope(access: &Access, owner: &str) -> TenantScope {
     TenantScope::of(
         std::iter::once(owner.to_owned()).chain(access.actor_tenant().map(|t| t.id.clone())),
     )
@@ -468,7 +468,7 @@ pub async fn products(
         loader
             .feed_many(
                 rows.iter()
-                    .filter_map(|r| Some((r.listing.id.clone(), r.prices.clone()?))),
+                    .filter_map(|r| Some((r.listing.id.clone(), (**r.prices.as_ref()?).clone()))),
             )
             .await;
     }

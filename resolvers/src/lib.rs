@@ -12,6 +12,7 @@ mod error;
 mod grants;
 mod ids;
 mod request;
+pub mod search;
 mod tenancy;
 mod types;
 
@@ -169,6 +170,19 @@ impl Query {
         filter: Option<catalog::ProductFilter>,
     ) -> async_graphql::Result<catalog::ProductConnection> {
         catalog::products(ctx, first, after, filter).await
+    }
+
+    /// Full-text search of the portal's catalog: typo-tolerant, prefix-matching on the last
+    /// word, with facet counts over what the caller may see. `query` may be empty (browse).
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<search::SearchFilter>,
+    ) -> async_graphql::Result<search::SearchResult> {
+        search::search(ctx, query, first, after, filter).await
     }
 
     /// One product; `null` and NOT_FOUND when the caller may not see it.

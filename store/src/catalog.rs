@@ -59,7 +59,7 @@ pub struct CatalogRow {
     pub listing: Listing,
     pub granted: bool,
     /// Present when the query asked for prices (`CatalogQuery::prices`).
-    pub prices: Option<ListingPrices>,
+    pub prices: Option<Box<ListingPrices>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -263,14 +263,14 @@ impl Store {
                     let regions = parse_list(r.region_list.as_deref().unwrap_or_default())?;
                     let prices = match (&r.price_tiers, &r.contract_prices) {
                         (None, None) => None,
-                        (tiers, contracts) => Some(
+                        (tiers, contracts) => Some(Box::new(
                             prices_from_json(
                                 tiers.as_deref().unwrap_or("[]"),
                                 contracts.as_deref().unwrap_or("[]"),
                             )?
                             .remove(&r.listing.id)
                             .unwrap_or_default(),
-                        ),
+                        )),
                     };
                     Ok(CatalogRow {
                         granted: r.granted,

@@ -219,6 +219,15 @@ impl Dialect {
 }
 
 impl Dialect {
+    /// `column` of the rows `FROM …` as one comma-separated text (NULL when none); the
+    /// caller supplies the rest of the subquery after the returned text.
+    pub(crate) fn comma_list(self, column: &str) -> String {
+        match self {
+            Dialect::Sqlite => format!("group_concat({column}, ',')"),
+            Dialect::Postgres => format!("string_agg({column}, ',')"),
+        }
+    }
+
     /// An aggregate turning the selected rows into ONE JSON text, an array of arrays of
     /// `columns` (`[]` when none). Where a statement returns many small rows this costs one
     /// hand-over from the database instead of one per row: on SQLite every row crosses from

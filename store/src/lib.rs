@@ -17,6 +17,7 @@ mod price_lists;
 pub mod pricing;
 mod repo;
 mod scope;
+mod search_feed;
 pub mod seed;
 mod sessions;
 
@@ -29,6 +30,7 @@ pub use identity::{ALLOWED_ALGORITHMS, NewIdentityProvider};
 pub use price_lists::{PriceList, PriceListChanges};
 pub use repo::{AUDIT_GENESIS, ChainReport, Directory, audit_hash};
 pub use scope::TenantScope;
+pub use search_feed::{IndexListing, OutboxMessage};
 pub use seed::SeedOutcome;
 pub use sessions::SessionStore;
 

@@ -10,6 +10,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{Request, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use portico_search::{Indexer, IndexerOptions, SearchOptions, SearchService};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 
@@ -41,6 +42,24 @@ pub struct AppState {
     pub policies: Arc<Policies>,
     /// Only in demo mode.
     pub demo_issuer: Option<Arc<DemoIssuer>>,
+    /// The tenants' search indexes; the indexer task keeps them current.
+    pub search: Arc<SearchService>,
+}
+
+impl AppState {
+    /// The search indexer over this state's store, indexes and directory.
+    pub fn indexer(&self) -> Indexer {
+        let directory = self.directory.clone();
+        Indexer::new(
+            self.store.clone(),
+            self.search.clone(),
+            Arc::new(move || directory.current()),
+            IndexerOptions {
+                poll: std::time::Duration::from_millis(self.config.search.poll_ms.max(10)),
+                ..IndexerOptions::default()
+            },
+        )
+    }
 }
 
 /// The routes and layers; no listener, so tests can also drive it in-process.
@@ -259,7 +278,16 @@ impl Application {
             Policies::load(config.policy_source())
                 .map_err(|e| anyhow::anyhow!("policy_dir: {e}"))?,
         );
+        let search = Arc::new(SearchService::new(
+            config.data_dir.join("search"),
+            SearchOptions {
+                open_indexes: config.search.open_indexes,
+                writers: config.search.writers,
+                ..SearchOptions::default()
+            },
+        ));
         let state = AppState {
+            search,
             config: Arc::new(config),
             store,
             directory,
@@ -301,11 +329,13 @@ impl Application {
         let store = self.state.store.clone();
         let sweeper = tokio::spawn(sweep_expired_sessions(store.clone()));
         let reloader = tokio::spawn(reload_policy_on_sighup(self.state.policies.clone()));
+        let indexer = tokio::spawn(self.state.indexer().run(std::future::pending()));
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
         sweeper.abort();
         reloader.abort();
+        indexer.abort();
         served?;
         store.close().await;
         tracing::info!("stopped");

@@ -48,6 +48,14 @@ enum Command {
         #[arg(long, required = true)]
         demo: bool,
     },
+    /// Rebuild search indexes from the database (all catalog owners, or one). Safe while a
+    /// server runs: it writes under the index's writer lock and the server sees the result
+    /// within a second.
+    Reindex {
+        /// Only this tenant (its slug, e.g. northwind).
+        #[arg(long, value_name = "SLUG")]
+        tenant: Option<String>,
+    },
     /// Print the GraphQL schema (SDL), as committed in schema/portico.graphql.
     Schema,
     /// Check, test and explain the authorization policy.
@@ -177,6 +185,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Reindex { tenant } => reindex(&config, tenant.as_deref()).await,
         Command::Policy { command } => policy(&config, command).await,
         Command::Token {
             user,
@@ -337,5 +346,49 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     tracing::info!(port, demo = config.demo, "serving");
     app.run_until_stopped().await?;
+    Ok(())
+}
+
+/// `portico reindex [--tenant SLUG]`: one line per tenant with what was indexed.
+async fn reindex(config: &Config, only: Option<&str>) -> anyhow::Result<()> {
+    let store = crate::app::connect(config).await?;
+    store.migrate().await?;
+    let directory = std::sync::Arc::new(store.load_directory().await?);
+    let owners: Vec<_> = directory
+        .tenants
+        .iter()
+        .filter(|t| t.kind == portico_store::model::TenantKind::Reseller && t.deleted_at.is_none())
+        .filter(|t| only.is_none_or(|slug| t.slug == slug))
+        .cloned()
+        .collect();
+    if let Some(slug) = only
+        && owners.is_empty()
+    {
+        anyhow::bail!("tenant: no catalog-owning tenant has the slug {slug:?}");
+    }
+    let search = std::sync::Arc::new(portico_search::SearchService::new(
+        config.data_dir.join("search"),
+        portico_search::SearchOptions::default(),
+    ));
+    let source = directory.clone();
+    let indexer = portico_search::Indexer::new(
+        store.clone(),
+        search,
+        std::sync::Arc::new(move || source.clone()),
+        portico_search::IndexerOptions::default(),
+    );
+    for tenant in owners {
+        let started = std::time::Instant::now();
+        let count = indexer
+            .rebuild(&tenant.id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: {e}", tenant.slug))?;
+        println!(
+            "{}: {count} listings indexed in {:.2} s",
+            tenant.slug,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    store.close().await;
     Ok(())
 }

@@ -28,6 +28,18 @@ pub struct Config {
     pub auth: AuthConfig,
     /// A directory of `*.polar` files to run instead of the built-in policy (reloaded on SIGHUP).
     pub policy_dir: Option<PathBuf>,
+    pub search: SearchConfig,
+}
+
+/// The search indexes under `<data_dir>/search/`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SearchConfig {
+    /// Tenant indexes kept open at once; others are opened on their next search.
+    pub open_indexes: usize,
+    /// Index writers at once (each takes 15 MB while it writes).
+    pub writers: usize,
+    /// How often the indexer reads the outbox when it found nothing, in milliseconds.
+    pub poll_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -110,6 +122,11 @@ impl Default for Config {
                 jwks_ttl_seconds: 3600,
             },
             policy_dir: None,
+            search: SearchConfig {
+                open_indexes: 64,
+                writers: 2,
+                poll_ms: 200,
+            },
         }
     }
 }

@@ -227,7 +227,8 @@ async fn execute(
                 .data(portal.clone())
                 .data(access)
                 .data(loader)
-                .data(state.store.clone());
+                .data(state.store.clone())
+                .data(state.search.clone());
             if let Some(caller) = &caller {
                 request = request.data(caller.clone());
             }

@@ -1,0 +1,254 @@
+//! `search`: the portal's catalog in its Tantivy index, narrowed by the same policy predicates
+//! that narrow the catalog's SQL, with hits resolved to `Product` through the database (so
+//! prices, masks and a last visibility check are the catalog's own).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::{Context, ErrorExtensions, InputObject, SimpleObject};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use portico_search::{SearchError, SearchRequest, SearchService, Visibility};
+use portico_store::model::TenantKind;
+
+use crate::ApiError;
+use crate::catalog::{Prices, Product, catalog_scope};
+use crate::request::{access, portal, store, store_error};
+use crate::tenancy::{PageInfo, bad_cursor, page_size};
+use crate::types::Region;
+
+/// Results go this deep; past it, the user should narrow the query.
+pub const MAX_DEPTH: usize = 1000;
+/// The longest query text accepted.
+pub const MAX_QUERY_CHARS: usize = 200;
+
+#[derive(InputObject, Default)]
+pub struct SearchFilter {
+    /// A category path: it and everything below it.
+    pub category: Option<String>,
+    pub brand: Option<String>,
+    pub region: Option<Region>,
+}
+
+/// `[start, end)` of a match, in UTF-16 code units (as JavaScript strings index).
+#[derive(SimpleObject)]
+pub struct TextRange {
+    pub start: i32,
+    pub end: i32,
+}
+
+/// A field of the hit with the words that matched the query marked.
+#[derive(SimpleObject)]
+pub struct Highlight {
+    pub field: String,
+    pub text: String,
+    pub ranges: Vec<TextRange>,
+}
+
+#[derive(SimpleObject)]
+pub struct SearchHit {
+    pub product: Product,
+    pub score: f64,
+    pub highlights: Vec<Highlight>,
+}
+
+#[derive(SimpleObject)]
+pub struct FacetValue {
+    /// For `category` a path (`Power Tools/Drivers`) to pass back as `filter.category`.
+    pub value: String,
+    pub count: i32,
+}
+
+/// Counts over every match the viewer may see, not just this page.
+#[derive(SimpleObject)]
+pub struct Facet {
+    pub field: String,
+    pub values: Vec<FacetValue>,
+}
+
+#[derive(SimpleObject)]
+pub struct SearchResult {
+    pub total: i32,
+    pub hits: Vec<SearchHit>,
+    pub facets: Vec<Facet>,
+    pub page_info: PageInfo,
+}
+
+fn encode_offset(offset: usize) -> String {
+    URL_SAFE_NO_PAD.encode(format!("search:{offset}"))
+}
+
+fn decode_offset(cursor: &str) -> Option<usize> {
+    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(cursor).ok()?).ok()?;
+    text.strip_prefix("search:")?.parse().ok()
+}
+
+fn count(n: impl TryInto<i32>) -> i32 {
+    n.try_into().unwrap_or(i32::MAX)
+}
+
+fn empty(offset: usize) -> SearchResult {
+    SearchResult {
+        total: 0,
+        hits: Vec::new(),
+        facets: Vec::new(),
+        page_info: PageInfo {
+            has_next_page: false,
+            has_previous_page: offset > 0,
+            start_cursor: None,
+            end_cursor: None,
+        },
+    }
+}
+
+pub async fn search(
+    ctx: &Context<'_>,
+    query: String,
+    first: Option<i32>,
+    after: Option<String>,
+    filter: Option<SearchFilter>,
+) -> async_graphql::Result<SearchResult> {
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::BadUserInput {
+            field: "query".into(),
+            message: format!("must be at most {MAX_QUERY_CHARS} characters"),
+        }
+        .extend());
+    }
+    let first = page_size(first)?;
+    let offset = match after {
+        None => 0,
+        Some(c) => decode_offset(&c).ok_or_else(bad_cursor)?,
+    };
+    if offset + first > MAX_DEPTH {
+        return Err(ApiError::BadUserInput {
+            field: "after".into(),
+            message: format!("results go {MAX_DEPTH} deep; narrow the query or the filter"),
+        }
+        .extend());
+    }
+    let access = access(ctx)?;
+    let owner = &portal(ctx)?.tenant;
+    // Only resellers own a catalog; and the policy's predicates or nothing.
+    let predicates = match owner.kind {
+        TenantKind::Reseller => access.catalog_predicates(owner),
+        _ => None,
+    };
+    let Some(predicates) = predicates else {
+        return Ok(empty(offset));
+    };
+    let visibility = Visibility {
+        active_only: predicates.active_only,
+        sold_in: predicates.sold_in.map(|r| r.as_str().to_owned()),
+        visible_to: predicates.visible_to,
+    };
+    let filter = filter.unwrap_or_default();
+    let request = SearchRequest {
+        text: query,
+        category: filter.category,
+        brand: filter.brand,
+        region: filter
+            .region
+            .map(|r| portico_store::model::Region::from(r).as_str().to_owned()),
+        offset,
+        limit: first,
+    };
+    let service = ctx
+        .data::<Arc<SearchService>>()
+        .map_err(|_| ApiError::Internal.extend())?;
+    let found = service
+        .search(&owner.id, visibility, request)
+        .await
+        .map_err(|err| match err {
+            SearchError::Building => ApiError::Unavailable.extend(),
+            err => {
+                tracing::error!(error = %err, tenant = %owner.slug, "search failed");
+                ApiError::Internal.extend()
+            }
+        })?;
+    // Hits become products through the database: the policy checks each again, and a listing
+    // the index has not caught up with yet (deleted, hidden) simply drops out.
+    let ids: Vec<String> = found.hits.iter().map(|h| h.listing_id.clone()).collect();
+    let rows = store(ctx)?
+        .catalog_by_ids(
+            &catalog_scope(access, &owner.id),
+            &ids,
+            access.actor_tenant().map(|t| t.id.as_str()),
+        )
+        .await
+        .map_err(store_error)?;
+    let mut products: HashMap<String, Product> = rows
+        .into_iter()
+        .filter(|r| r.listing.tenant_id == owner.id)
+        .filter_map(|row| Product::visible(access, row))
+        .map(|p| (p.listing_id().to_owned(), p))
+        .collect();
+    let node = ctx.look_ahead().field("hits").field("product");
+    if ["price", "listPrice", "margin"]
+        .iter()
+        .any(|f| node.field(f).exists())
+    {
+        let loader = ctx
+            .data::<Prices>()
+            .map_err(|_| ApiError::Internal.extend())?;
+        loader
+            .load_many(products.keys().cloned())
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "prices unreadable");
+                ApiError::Internal.extend()
+            })?;
+    }
+    let hits: Vec<SearchHit> = found
+        .hits
+        .into_iter()
+        .filter_map(|hit| {
+            Some(SearchHit {
+                product: products.remove(&hit.listing_id)?,
+                score: f64::from(hit.score),
+                highlights: hit
+                    .highlights
+                    .into_iter()
+                    .map(|h| Highlight {
+                        field: h.field,
+                        text: h.text,
+                        ranges: h
+                            .ranges
+                            .into_iter()
+                            .map(|(start, end)| TextRange {
+                                start: count(start),
+                                end: count(end),
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            })
+        })
+        .collect();
+    let shown = offset + ids.len();
+    Ok(SearchResult {
+        total: count(found.total),
+        facets: found
+            .facets
+            .into_iter()
+            .map(|f| Facet {
+                field: f.field.to_owned(),
+                values: f
+                    .values
+                    .into_iter()
+                    .map(|(value, n)| FacetValue {
+                        value,
+                        count: count(n),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        page_info: PageInfo {
+            has_next_page: shown < found.total && shown < MAX_DEPTH,
+            has_previous_page: offset > 0,
+            start_cursor: (!ids.is_empty()).then(|| encode_offset(offset)),
+            end_cursor: (!ids.is_empty()).then(|| encode_offset(shown)),
+        },
+        hits,
+    })
+}

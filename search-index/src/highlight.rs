@@ -1,0 +1,131 @@
+//! Highlights computed from the stored text with the same rules the query matched by (exact,
+//! prefix for the last word, edit distance by word length), so a fuzzy match is highlighted
+//! too. Offsets are in UTF-16 code units, as JavaScript strings index.
+
+use std::sync::OnceLock;
+
+use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder};
+use tantivy::tokenizer::{TextAnalyzer, TokenStream};
+
+use crate::query::Highlight;
+
+/// The edit distance a word of this many characters tolerates.
+pub fn distance_for(word: &str) -> u8 {
+    match word.chars().count() {
+        0..=2 => 0,
+        3..=5 => 1,
+        _ => 2,
+    }
+}
+
+/// Builders are costly to make (a few ms for distance 2) and immutable: one per distance.
+fn builder(distance: u8) -> &'static LevenshteinAutomatonBuilder {
+    static BUILDERS: [OnceLock<LevenshteinAutomatonBuilder>; 3] =
+        [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let d = usize::from(distance.min(2));
+    BUILDERS[d].get_or_init(|| LevenshteinAutomatonBuilder::new(d as u8, true))
+}
+
+/// One query word's matchers: the word within its distance, and for the last word also any
+/// token starting with it.
+pub struct WordMatcher {
+    fuzzy: DFA,
+    prefix: Option<DFA>,
+}
+
+impl WordMatcher {
+    pub fn new(word: &str, last: bool) -> WordMatcher {
+        let d = distance_for(word);
+        WordMatcher {
+            fuzzy: builder(d).build_dfa(word),
+            prefix: last.then(|| builder(prefix_distance(word)).build_prefix_dfa(word)),
+        }
+    }
+
+    fn matches(&self, token: &str) -> bool {
+        matches!(self.fuzzy.eval(token), Distance::Exact(_))
+            || self
+                .prefix
+                .as_ref()
+                .is_some_and(|p| matches!(p.eval(token), Distance::Exact(_)))
+    }
+}
+
+/// Type-ahead: short prefixes must be typed right; longer ones may carry one typo.
+pub fn prefix_distance(word: &str) -> u8 {
+    if word.chars().count() >= 5 { 1 } else { 0 }
+}
+
+fn utf16_offset(text: &str, byte: usize) -> usize {
+    text[..byte].encode_utf16().count()
+}
+
+/// The matched words of `text`, or `None` when nothing in it matches.
+pub fn highlight(
+    analyzer: &mut TextAnalyzer,
+    field: &str,
+    text: &str,
+    words: &[WordMatcher],
+) -> Option<Highlight> {
+    if words.is_empty() {
+        return None;
+    }
+    let mut ranges = Vec::new();
+    let mut stream = analyzer.token_stream(text);
+    while stream.advance() {
+        let token = stream.token();
+        if words.iter().any(|w| w.matches(&token.text)) {
+            ranges.push((
+                utf16_offset(text, token.offset_from),
+                utf16_offset(text, token.offset_to),
+            ));
+        }
+    }
+    (!ranges.is_empty()).then(|| Highlight {
+        field: field.to_owned(),
+        text: text.to_owned(),
+        ranges,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::words_analyzer;
+
+    #[test]
+    fn a_misspelled_word_is_highlighted_where_it_matched() {
+        let words = [WordMatcher::new("trubine", true)];
+        let h = highlight(
+            &mut words_analyzer(),
+            "name",
+            "Northwind Exclusive Turbine",
+            &words,
+        )
+        .unwrap();
+        assert_eq!(h.ranges, vec![(20, 27)]);
+    }
+
+    #[test]
+    fn a_prefix_of_the_last_word_is_highlighted() {
+        let words = [WordMatcher::new("turb", true)];
+        let h = highlight(&mut words_analyzer(), "name", "Turbine", &words).unwrap();
+        assert_eq!(h.ranges, vec![(0, 7)]);
+        let earlier = [WordMatcher::new("turb", false)];
+        assert!(highlight(&mut words_analyzer(), "name", "Turbine", &earlier).is_none());
+    }
+
+    #[test]
+    fn offsets_count_utf16_units() {
+        let words = [WordMatcher::new("bohrer", false)];
+        let h = highlight(
+            &mut words_analyzer(),
+            "name",
+            "Schlagbohrer 𝔸 Bohrer",
+            &words,
+        )
+        .unwrap();
+        // "Schlagbohrer " is 13 units, "𝔸" is 2, the space 1.
+        assert_eq!(h.ranges, vec![(16, 22)]);
+    }
+}

@@ -1,0 +1,284 @@
+//! The indexer: one task that tails the outbox and applies changes to the tenants' indexes in
+//! small batched commits. Applying a message means reading the listing's current row, so
+//! replaying a message is harmless: the outbox position is kept in a file beside the indexes
+//! and written after the batch's commits.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use portico_store::model::TenantKind;
+use portico_store::{Directory, OutboxMessage, Store};
+
+use crate::SearchError;
+use crate::service::{Change, IndexState, SearchService};
+
+#[derive(Debug, Clone)]
+pub struct IndexerOptions {
+    /// How often the outbox is read when it was empty.
+    pub poll: Duration,
+    /// Messages per batch.
+    pub batch: i64,
+    /// How long a hole in the outbox ids is waited for (on PostgreSQL a transaction that took an
+    /// id may commit after a later one) before it is taken for a rolled-back id.
+    pub gap_wait: Duration,
+}
+
+impl Default for IndexerOptions {
+    fn default() -> Self {
+        IndexerOptions {
+            poll: Duration::from_millis(200),
+            batch: 500,
+            gap_wait: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The current directory (tenants may be added while the server runs).
+pub type DirectorySource = Arc<dyn Fn() -> Arc<Directory> + Send + Sync>;
+
+pub struct Indexer {
+    store: Store,
+    search: Arc<SearchService>,
+    directory: DirectorySource,
+    options: IndexerOptions,
+    /// Every message up to here is applied.
+    cursor: i64,
+    /// Applied messages above the cursor, past a hole.
+    applied_above: BTreeSet<i64>,
+    hole_since: Option<Instant>,
+}
+
+/// What one listing id resolves to in a batch.
+type Targets = BTreeMap<String, BTreeSet<String>>;
+
+impl Indexer {
+    pub fn new(
+        store: Store,
+        search: Arc<SearchService>,
+        directory: DirectorySource,
+        options: IndexerOptions,
+    ) -> Indexer {
+        Indexer {
+            store,
+            search,
+            directory,
+            options,
+            cursor: 0,
+            applied_above: BTreeSet::new(),
+            hole_since: None,
+        }
+    }
+
+    fn cursor_path(&self) -> PathBuf {
+        self.search.root().join("outbox-cursor")
+    }
+
+    fn read_cursor(&self) -> Option<i64> {
+        std::fs::read_to_string(self.cursor_path())
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    fn write_cursor(&self) -> Result<(), SearchError> {
+        let path = self.cursor_path();
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, self.cursor.to_string())?;
+        std::fs::rename(tmp, path)?;
+        Ok(())
+    }
+
+    /// Tenants that own a catalog: resellers.
+    fn catalog_owners(directory: &Directory) -> Vec<(String, String)> {
+        directory
+            .tenants
+            .iter()
+            .filter(|t| t.kind == TenantKind::Reseller && t.deleted_at.is_none())
+            .map(|t| (t.id.clone(), t.slug.clone()))
+            .collect()
+    }
+
+    /// Rebuilds one tenant's index from the database; the number of listings indexed.
+    pub async fn rebuild(&self, tenant: &str) -> Result<usize, SearchError> {
+        let directory = (self.directory)();
+        let listings = self
+            .store
+            .listings_for_index(&directory.scope_of_all(), tenant, None)
+            .await?;
+        let count = listings.len();
+        self.search.rebuild(tenant, listings).await?;
+        Ok(count)
+    }
+
+    /// At start: every missing, outdated or corrupt index (all of them on a first start) is
+    /// rebuilt, one tenant after the other; the others are searchable meanwhile.
+    pub async fn prepare(&mut self) -> Result<(), SearchError> {
+        std::fs::create_dir_all(self.search.root())?;
+        let directory = (self.directory)();
+        // Taken before reading any listing: what is committed later is replayed.
+        let head = self.store.outbox_head(&directory.scope_of_all()).await?;
+        let stored = self.read_cursor();
+        let owners = Self::catalog_owners(&directory);
+        let stale: Vec<(String, String)> = owners
+            .into_iter()
+            .filter(|(id, _)| stored.is_none() || self.search.state(id) != IndexState::Ready)
+            .collect();
+        for (id, _) in &stale {
+            self.search.mark_building(id);
+        }
+        for (id, slug) in stale {
+            let started = Instant::now();
+            match self.rebuild(&id).await {
+                Ok(count) => tracing::info!(
+                    tenant = %slug,
+                    listings = count,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "search index built"
+                ),
+                Err(err) => {
+                    tracing::error!(tenant = %slug, error = %err, "search index build failed")
+                }
+            }
+        }
+        self.cursor = match stored {
+            Some(c) if c <= head => c,
+            _ => head,
+        };
+        self.write_cursor()?;
+        Ok(())
+    }
+
+    /// One read of the outbox and the commits it calls for: how many messages were applied.
+    pub async fn step(&mut self) -> Result<usize, SearchError> {
+        let directory = (self.directory)();
+        let scope = directory.scope_of_all();
+        let messages = self
+            .store
+            .outbox_after(&scope, self.cursor, self.options.batch)
+            .await?;
+        let fresh: Vec<&OutboxMessage> = messages
+            .iter()
+            .filter(|m| !self.applied_above.contains(&m.id))
+            .collect();
+        let mut targets: Targets = BTreeMap::new();
+        for m in &fresh {
+            let payload: serde_json::Value =
+                serde_json::from_str(&m.payload).unwrap_or(serde_json::Value::Null);
+            match m.topic.as_str() {
+                "listing.changed" => {
+                    if let Some(listing) = payload.get("listing").and_then(|v| v.as_str()) {
+                        targets
+                            .entry(m.tenant_id.clone())
+                            .or_default()
+                            .insert(listing.to_owned());
+                    }
+                }
+                "master_product.changed" => {
+                    if let Some(product) = payload.get("product").and_then(|v| v.as_str()) {
+                        for (tenant, listing) in
+                            self.store.listings_of_master(&scope, product).await?
+                        {
+                            targets.entry(tenant).or_default().insert(listing);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let owners: HashMap<String, String> =
+            Self::catalog_owners(&directory).into_iter().collect();
+        for (tenant, ids) in targets {
+            let Some(slug) = owners.get(&tenant) else {
+                continue;
+            };
+            self.apply(&scope, &tenant, slug, ids).await?;
+        }
+        let applied = fresh.len();
+        for m in &messages {
+            self.applied_above.insert(m.id);
+        }
+        self.advance();
+        if !messages.is_empty() {
+            self.write_cursor()?;
+        }
+        Ok(applied)
+    }
+
+    async fn apply(
+        &self,
+        scope: &portico_store::TenantScope,
+        tenant: &str,
+        slug: &str,
+        ids: BTreeSet<String>,
+    ) -> Result<(), SearchError> {
+        if self.search.state(tenant) != IndexState::Ready {
+            // A new catalog owner, or an index lost while running: build it whole.
+            let count = self.rebuild(tenant).await?;
+            tracing::info!(tenant = %slug, listings = count, "search index built");
+            return Ok(());
+        }
+        let ids: Vec<String> = ids.into_iter().collect();
+        let found = self
+            .store
+            .listings_for_index(scope, tenant, Some(&ids))
+            .await?;
+        let mut changes: Vec<Change> = ids
+            .iter()
+            .filter(|id| !found.iter().any(|l| &l.listing.id == *id))
+            .map(|id| Change::Delete(id.clone()))
+            .collect();
+        changes.extend(found.into_iter().map(|l| Change::Upsert(Box::new(l))));
+        let count = changes.len();
+        self.search.apply(tenant, changes).await?;
+        tracing::debug!(tenant = %slug, documents = count, "search index updated");
+        Ok(())
+    }
+
+    /// Moves the cursor over every contiguous applied id; over a hole only once it is older
+    /// than `gap_wait`.
+    fn advance(&mut self) {
+        loop {
+            while self.applied_above.remove(&(self.cursor + 1)) {
+                self.cursor += 1;
+            }
+            let Some(&next) = self.applied_above.first() else {
+                self.hole_since = None;
+                return;
+            };
+            let since = *self.hole_since.get_or_insert_with(Instant::now);
+            if since.elapsed() < self.options.gap_wait {
+                return;
+            }
+            tracing::warn!(from = self.cursor + 1, to = next - 1, "outbox ids skipped");
+            self.cursor = next - 1;
+            self.hole_since = None;
+        }
+    }
+
+    /// Runs until `shutdown` resolves: prepare, then tail.
+    pub async fn run(mut self, shutdown: impl std::future::Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        if let Err(err) = self.prepare().await {
+            tracing::error!(error = %err, "search indexes could not be prepared");
+        }
+        loop {
+            let applied = match self.step().await {
+                Ok(n) => n,
+                Err(err) => {
+                    tracing::error!(error = %err, "search indexer step failed");
+                    0
+                }
+            };
+            if applied > 0 {
+                continue;
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(self.options.poll) => {}
+            }
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! From a request to a Tantivy query: `Must(user words) ∧ Must(visibility) ∧ Must(user
+//! filters)`, run with the page, the total and the facet counts in one pass.
+
+use tantivy::collector::{Count, FacetCollector, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, FuzzyTermQuery, Occur, Query, TermQuery,
+};
+use tantivy::schema::{Facet, IndexRecordOption, Value};
+use tantivy::tokenizer::{TextAnalyzer, TokenStream};
+use tantivy::{Searcher, TantivyDocument, Term};
+
+use crate::SearchError;
+use crate::document::{Fields, brand_facet, category_facet, text_fields, words_analyzer};
+use crate::highlight::{WordMatcher, distance_for, highlight, prefix_distance};
+
+/// At most this many words of the user's text are searched.
+pub const MAX_WORDS: usize = 8;
+
+/// What the caller may see, from the policy's catalog predicates. Not optional: a search
+/// without it cannot be expressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visibility {
+    /// Only ACTIVE listings.
+    pub active_only: bool,
+    /// Only listings sold in this region (`EU`, `NA`).
+    pub sold_in: Option<String>,
+    /// Restricted listings only when their assortment names this tenant.
+    pub visible_to: Option<String>,
+}
+
+/// What the user asked for.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    pub text: String,
+    /// A category path: it and everything below it.
+    pub category: Option<String>,
+    pub brand: Option<String>,
+    pub region: Option<String>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Highlight {
+    pub field: String,
+    pub text: String,
+    /// `[start, end)` in UTF-16 code units.
+    pub ranges: Vec<(usize, usize)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub listing_id: String,
+    pub score: f32,
+    pub highlights: Vec<Highlight>,
+}
+
+/// Counts per value over everything that matched (not just the page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacetCounts {
+    pub field: &'static str,
+    pub values: Vec<(String, u64)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    pub facets: Vec<FacetCounts>,
+}
+
+/// The user's words, as the index tokenized the documents.
+pub fn words(text: &str) -> Vec<String> {
+    let mut analyzer = words_analyzer();
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() && out.len() < MAX_WORDS {
+        out.push(stream.token().text.clone());
+    }
+    out
+}
+
+fn term_query(field: tantivy::schema::Field, value: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, value),
+        IndexRecordOption::Basic,
+    ))
+}
+
+/// A clause that must hold and adds nothing to the score.
+fn filter(query: Box<dyn Query>) -> (Occur, Box<dyn Query>) {
+    (Occur::Must, Box::new(ConstScoreQuery::new(query, 0.0)))
+}
+
+/// One word in any text field: exact (boosted), within its edit distance, and for the last
+/// word as a prefix.
+fn word_query(f: &Fields, word: &str, last: bool) -> Box<dyn Query> {
+    let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for (field, weight) in text_fields(f) {
+        let term = Term::from_field_text(field, word);
+        should.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(
+                Box::new(TermQuery::new(term.clone(), IndexRecordOption::WithFreqs)),
+                weight * 2.0,
+            )),
+        ));
+        let d = distance_for(word);
+        if d > 0 {
+            should.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    Box::new(FuzzyTermQuery::new(term.clone(), d, true)),
+                    weight * 0.5,
+                )),
+            ));
+        }
+        if last {
+            should.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    Box::new(FuzzyTermQuery::new_prefix(
+                        term,
+                        prefix_distance(word),
+                        true,
+                    )),
+                    weight * 0.75,
+                )),
+            ));
+        }
+    }
+    Box::new(BooleanQuery::new(should))
+}
+
+pub fn build(f: &Fields, visibility: &Visibility, request: &SearchRequest) -> BooleanQuery {
+    let words = words(&request.text);
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    if words.is_empty() {
+        clauses.push((Occur::Must, Box::new(AllQuery)));
+    }
+    for (i, word) in words.iter().enumerate() {
+        clauses.push((Occur::Must, word_query(f, word, i + 1 == words.len())));
+    }
+    // A whole SKU typed as it is comes first.
+    let sku = request.text.trim().to_lowercase();
+    if !sku.is_empty() {
+        clauses.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(
+                Box::new(TermQuery::new(
+                    Term::from_field_text(f.sku_exact, &sku),
+                    IndexRecordOption::Basic,
+                )),
+                100.0,
+            )),
+        ));
+    }
+    // The visibility filter: built from the policy, never from user input.
+    if visibility.active_only {
+        clauses.push(filter(term_query(f.status, "ACTIVE")));
+    }
+    if let Some(region) = &visibility.sold_in {
+        clauses.push(filter(term_query(f.regions, region)));
+    }
+    if let Some(customer) = &visibility.visible_to {
+        clauses.push(filter(Box::new(BooleanQuery::new(vec![
+            (Occur::Should, term_query(f.visibility, "ALL")),
+            (Occur::Should, term_query(f.customers, customer)),
+        ]))));
+    }
+    // The user's own narrowing.
+    if let Some(category) = request.category.as_deref().filter(|c| !c.is_empty()) {
+        clauses.push(filter(Box::new(TermQuery::new(
+            Term::from_facet(f.category, &category_facet(category)),
+            IndexRecordOption::Basic,
+        ))));
+    }
+    if let Some(brand) = request.brand.as_deref().filter(|b| !b.is_empty()) {
+        clauses.push(filter(Box::new(TermQuery::new(
+            Term::from_facet(f.brand_facet, &brand_facet(brand)),
+            IndexRecordOption::Basic,
+        ))));
+    }
+    if let Some(region) = &request.region {
+        clauses.push(filter(term_query(f.regions, region)));
+    }
+    BooleanQuery::new(clauses)
+}
+
+/// A facet as the path users filter by (`Power Tools/Drivers`).
+fn path_of(facet: &Facet) -> String {
+    facet.to_path().join("/")
+}
+
+/// Runs the query: one page of hits with highlights, the total and the facets.
+pub fn run(
+    searcher: &Searcher,
+    f: &Fields,
+    visibility: &Visibility,
+    request: &SearchRequest,
+) -> Result<SearchResults, SearchError> {
+    let query = build(f, visibility, request);
+    // Category counts one level below the chosen category (or at the top).
+    let parent = request
+        .category
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(category_facet)
+        .unwrap_or_else(Facet::root);
+    let mut categories = FacetCollector::for_field("category");
+    categories.add_facet(parent.clone());
+    let mut brands = FacetCollector::for_field("brand_facet");
+    brands.add_facet(Facet::root());
+    let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
+    let (page, total, category_counts, brand_counts) =
+        searcher.search(&query, &(top, Count, categories, brands))?;
+    let words = words(&request.text);
+    let matchers: Vec<WordMatcher> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| WordMatcher::new(w, i + 1 == words.len()))
+        .collect();
+    let mut analyzer: TextAnalyzer = words_analyzer();
+    let mut hits = Vec::with_capacity(page.len());
+    for (score, address) in page.into_iter().take(request.limit) {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        let text = |field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let Some(listing_id) = text(f.id) else {
+            continue;
+        };
+        let highlights = [
+            ("name", f.name),
+            ("sku", f.sku),
+            ("description", f.description),
+        ]
+        .into_iter()
+        .filter_map(|(name, field)| highlight(&mut analyzer, name, &text(field)?, &matchers))
+        .collect();
+        hits.push(Hit {
+            listing_id,
+            score,
+            highlights,
+        });
+    }
+    let mut facets = Vec::new();
+    let mut category_values: Vec<(String, u64)> = category_counts
+        .get(&parent.to_string())
+        .map(|(facet, count)| (path_of(facet), count))
+        .collect();
+    category_values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    facets.push(FacetCounts {
+        field: "category",
+        values: category_values,
+    });
+    let mut brand_values: Vec<(String, u64)> = brand_counts
+        .get("/")
+        .map(|(facet, count)| (path_of(facet), count))
+        .collect();
+    brand_values.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    facets.push(FacetCounts {
+        field: "brand",
+        values: brand_values,
+    });
+    Ok(SearchResults {
+        total,
+        hits,
+        facets,
+    })
+}

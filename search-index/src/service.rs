@@ -1,0 +1,349 @@
+//! The indexes of every tenant: opened on demand and kept in a bounded cache, written under a
+//! bounded pool of writers, all blocking work on tokio's blocking pool.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portico_store::IndexListing;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tokio::sync::Semaphore;
+
+use crate::document::{Fields, document, fields_of, register_tokenizers, schema};
+use crate::query::{self, SearchRequest, SearchResults, Visibility};
+use crate::{SCHEMA_VERSION, SearchError};
+
+/// Searches re-read an index's state at most this often, so a commit by another process
+/// (`portico reindex`) is seen; this process's own commits are seen at once.
+const REFRESH_EVERY: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Clone)]
+pub struct SearchOptions {
+    /// Indexes kept open at once (readers: mapped files, term dictionaries' caches).
+    pub open_indexes: usize,
+    /// Writers at once across all tenants.
+    pub writers: usize,
+    /// Each writer's indexing memory (Tantivy's minimum is 15 MB).
+    pub writer_memory_bytes: usize,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions {
+            open_indexes: 64,
+            writers: 2,
+            writer_memory_bytes: 15_000_000,
+        }
+    }
+}
+
+/// What is on disk for a tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexState {
+    Ready,
+    Missing,
+    /// Written by a build with another schema version.
+    Outdated,
+    Corrupt,
+}
+
+struct TenantIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+    refreshed: Mutex<Instant>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Payload {
+    schema: u32,
+}
+
+pub struct SearchService {
+    root: PathBuf,
+    options: SearchOptions,
+    open: quick_cache::sync::Cache<String, Arc<TenantIndex>>,
+    writers: Arc<Semaphore>,
+    building: Mutex<HashSet<String>>,
+}
+
+/// Tenant ids name directories: anything but a plain id is refused.
+fn check_tenant(tenant: &str) -> Result<(), SearchError> {
+    let ok = !tenant.is_empty()
+        && tenant.len() <= 64
+        && tenant
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if ok {
+        Ok(())
+    } else {
+        Err(SearchError::Task(format!("not a tenant id: {tenant:?}")))
+    }
+}
+
+fn open_at(path: &Path) -> Result<TenantIndex, SearchError> {
+    let index = Index::open_in_dir(path)?;
+    register_tokenizers(&index);
+    let fields = fields_of(&index.schema())
+        .ok_or_else(|| SearchError::Task("index schema lacks a field".into()))?;
+    let reader = index
+        .reader_builder()
+        .reload_policy(ReloadPolicy::Manual)
+        .doc_store_cache_num_blocks(1)
+        .try_into()?;
+    Ok(TenantIndex {
+        index,
+        reader,
+        fields,
+        refreshed: Mutex::new(Instant::now()),
+    })
+}
+
+fn state_at(path: &Path) -> IndexState {
+    if !path.join("meta.json").exists() {
+        return IndexState::Missing;
+    }
+    let Ok(index) = Index::open_in_dir(path) else {
+        return IndexState::Corrupt;
+    };
+    let Ok(metas) = index.load_metas() else {
+        return IndexState::Corrupt;
+    };
+    let version = metas
+        .payload
+        .as_deref()
+        .and_then(|p| serde_json::from_str::<Payload>(p).ok())
+        .map(|p| p.schema);
+    if version != Some(SCHEMA_VERSION) || fields_of(&index.schema()).is_none() {
+        return IndexState::Outdated;
+    }
+    if index.searchable_segment_metas().is_err() {
+        return IndexState::Corrupt;
+    }
+    IndexState::Ready
+}
+
+fn commit(writer: &mut IndexWriter) -> Result<(), SearchError> {
+    let mut prepared = writer.prepare_commit()?;
+    prepared.set_payload(
+        &serde_json::to_string(&Payload {
+            schema: SCHEMA_VERSION,
+        })
+        .expect("payload serializes"),
+    );
+    prepared.commit()?;
+    Ok(())
+}
+
+/// A change to one tenant's index.
+#[derive(Debug, Clone)]
+pub enum Change {
+    Upsert(Box<IndexListing>),
+    Delete(String),
+}
+
+impl SearchService {
+    pub fn new(root: impl Into<PathBuf>, options: SearchOptions) -> SearchService {
+        SearchService {
+            root: root.into(),
+            open: quick_cache::sync::Cache::new(options.open_indexes.max(1)),
+            writers: Arc::new(Semaphore::new(options.writers.max(1))),
+            options,
+            building: Mutex::new(HashSet::new()),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path(&self, tenant: &str) -> PathBuf {
+        self.root.join(tenant)
+    }
+
+    /// Indexes open now (bounded by `open_indexes`).
+    pub fn open_count(&self) -> usize {
+        self.open.len()
+    }
+
+    pub fn state(&self, tenant: &str) -> IndexState {
+        if check_tenant(tenant).is_err() {
+            return IndexState::Missing;
+        }
+        state_at(&self.path(tenant))
+    }
+
+    fn is_building(&self, tenant: &str) -> bool {
+        self.building.lock().expect("lock").contains(tenant)
+    }
+
+    /// The open index, opening it on a miss.
+    fn index(&self, tenant: &str) -> Result<Arc<TenantIndex>, SearchError> {
+        check_tenant(tenant)?;
+        if self.is_building(tenant) {
+            return Err(SearchError::Building);
+        }
+        if let Some(open) = self.open.get(tenant) {
+            return Ok(open);
+        }
+        let path = self.path(tenant);
+        if !path.join("meta.json").exists() {
+            return Err(SearchError::Building);
+        }
+        let opened = Arc::new(open_at(&path)?);
+        self.open.insert(tenant.to_owned(), opened.clone());
+        Ok(opened)
+    }
+
+    /// Searches a tenant's index (blocking: call through [`SearchService::search`]).
+    pub fn search_blocking(
+        &self,
+        tenant: &str,
+        visibility: &Visibility,
+        request: &SearchRequest,
+    ) -> Result<SearchResults, SearchError> {
+        let open = self.index(tenant)?;
+        {
+            let mut refreshed = open.refreshed.lock().expect("lock");
+            if refreshed.elapsed() >= REFRESH_EVERY {
+                open.reader.reload()?;
+                *refreshed = Instant::now();
+            }
+        }
+        let searcher = open.reader.searcher();
+        query::run(&searcher, &open.fields, visibility, request)
+    }
+
+    pub async fn search(
+        self: &Arc<Self>,
+        tenant: &str,
+        visibility: Visibility,
+        request: SearchRequest,
+    ) -> Result<SearchResults, SearchError> {
+        let this = self.clone();
+        let tenant = tenant.to_owned();
+        tokio::task::spawn_blocking(move || this.search_blocking(&tenant, &visibility, &request))
+            .await
+            .map_err(|e| SearchError::Task(e.to_string()))?
+    }
+
+    /// Applies changes in one commit and makes them visible to this process's searches.
+    pub fn apply_blocking(&self, tenant: &str, changes: &[Change]) -> Result<(), SearchError> {
+        check_tenant(tenant)?;
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let open = self.index(tenant)?;
+        let mut writer: IndexWriter<TantivyDocument> = open
+            .index
+            .writer_with_num_threads(1, self.options.writer_memory_bytes)?;
+        for change in changes {
+            match change {
+                Change::Upsert(item) => {
+                    writer.delete_term(Term::from_field_text(open.fields.id, &item.listing.id));
+                    writer.add_document(document(&open.fields, item))?;
+                }
+                Change::Delete(id) => {
+                    writer.delete_term(Term::from_field_text(open.fields.id, id));
+                }
+            }
+        }
+        commit(&mut writer)?;
+        writer.wait_merging_threads()?;
+        open.reader.reload()?;
+        *open.refreshed.lock().expect("lock") = Instant::now();
+        Ok(())
+    }
+
+    pub async fn apply(
+        self: &Arc<Self>,
+        tenant: &str,
+        changes: Vec<Change>,
+    ) -> Result<(), SearchError> {
+        let _permit = self
+            .writers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| SearchError::Task(e.to_string()))?;
+        let this = self.clone();
+        let tenant = tenant.to_owned();
+        tokio::task::spawn_blocking(move || this.apply_blocking(&tenant, &changes))
+            .await
+            .map_err(|e| SearchError::Task(e.to_string()))?
+    }
+
+    /// Writes a tenant's index anew from `listings`. A healthy index is rewritten in place
+    /// (searches go on meanwhile); a missing, outdated or corrupt one is replaced, and
+    /// searches of that tenant answer `Building` until it is done.
+    pub fn rebuild_blocking(
+        &self,
+        tenant: &str,
+        listings: &[IndexListing],
+    ) -> Result<(), SearchError> {
+        check_tenant(tenant)?;
+        let path = self.path(tenant);
+        let fresh = state_at(&path) != IndexState::Ready;
+        if fresh {
+            self.building
+                .lock()
+                .expect("lock")
+                .insert(tenant.to_owned());
+        }
+        let result = (|| {
+            self.open.remove(tenant);
+            let index = if fresh {
+                if path.exists() {
+                    std::fs::remove_dir_all(&path)?;
+                }
+                std::fs::create_dir_all(&path)?;
+                let (schema, _) = schema();
+                Index::create_in_dir(&path, schema)?
+            } else {
+                Index::open_in_dir(&path)?
+            };
+            register_tokenizers(&index);
+            let fields = fields_of(&index.schema())
+                .ok_or_else(|| SearchError::Task("index schema lacks a field".into()))?;
+            let mut writer: IndexWriter<TantivyDocument> =
+                index.writer_with_num_threads(1, self.options.writer_memory_bytes)?;
+            writer.delete_all_documents()?;
+            for item in listings {
+                writer.add_document(document(&fields, item))?;
+            }
+            commit(&mut writer)?;
+            writer.wait_merging_threads()?;
+            Ok(())
+        })();
+        self.building.lock().expect("lock").remove(tenant);
+        result
+    }
+
+    pub async fn rebuild(
+        self: &Arc<Self>,
+        tenant: &str,
+        listings: Vec<IndexListing>,
+    ) -> Result<(), SearchError> {
+        let _permit = self
+            .writers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| SearchError::Task(e.to_string()))?;
+        let this = self.clone();
+        let tenant = tenant.to_owned();
+        tokio::task::spawn_blocking(move || this.rebuild_blocking(&tenant, &listings))
+            .await
+            .map_err(|e| SearchError::Task(e.to_string()))?
+    }
+
+    /// Marks a tenant as being built (searches answer `Building`) before its rebuild is
+    /// queued, so a start with many tenants never serves a half-written index.
+    pub fn mark_building(&self, tenant: &str) {
+        self.building
+            .lock()
+            .expect("lock")
+            .insert(tenant.to_owned());
+    }
+}
