@@ -349,3 +349,25 @@ fn seed_and_policy_test_work_on_a_fresh_data_dir() {
     ]);
     assert!(ok && out.contains(" 0 failed"), "{out}");
 }
+
+#[test]
+fn reindex_rebuilds_each_catalog_and_names_an_unknown_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let (ok, out) = portico(&["seed", "--demo", "--data-dir", data]);
+    assert!(ok, "{out}");
+    let (ok, out) = portico(&["reindex", "--data-dir", data]);
+    assert!(ok, "{out}");
+    assert!(out.contains("northwind: "), "{out}");
+    assert!(out.contains("contoso: "), "{out}");
+    assert!(out.contains("listings indexed"), "{out}");
+    let (ok, out) = portico(&["reindex", "--tenant", "northwind", "--data-dir", data]);
+    assert!(ok, "{out}");
+    assert!(!out.contains("contoso"), "{out}");
+    let (ok, out) = portico(&["reindex", "--tenant", "nobody", "--data-dir", data]);
+    assert!(!ok);
+    assert!(
+        out.contains("tenant: no catalog-owning tenant has the slug \"nobody\""),
+        "{out}"
+    );
+}

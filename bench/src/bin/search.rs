@@ -368,9 +368,11 @@ async fn write_to_searchable(root: &std::path::Path) -> anyhow::Result<Vec<Durat
     for i in 0..30 {
         let name = format!("Northwind Zephyr{i} Turbine");
         let changes = ListingChanges {
-            name: Some(name),
+            name: Some(name.clone()),
             ..ListingChanges::default()
         };
+        // Renames arrive at random points of the indexer's polling cycle.
+        tokio::time::sleep(Duration::from_millis(((i * 7919) % 250) as u64)).await;
         let started = Instant::now();
         store
             .update_listing(
@@ -392,7 +394,13 @@ async fn write_to_searchable(root: &std::path::Path) -> anyhow::Result<Vec<Durat
             let found = search
                 .search(&northwind, visibility.clone(), request.clone())
                 .await?;
-            if found.total == 1 {
+            // The new name itself (a fuzzy match of an earlier one does not count).
+            let named = |h: &portico_search::Hit| {
+                h.highlights
+                    .iter()
+                    .any(|x| x.field == "name" && x.text == name)
+            };
+            if found.hits.iter().any(named) {
                 break;
             }
             tokio::time::sleep(Duration::from_millis(2)).await;
