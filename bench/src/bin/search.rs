@@ -349,7 +349,6 @@ async fn write_to_searchable(root: &std::path::Path) -> anyhow::Result<Vec<Durat
         .into_iter()
         .find(|l| l.listing.sku == "NW-TURBINE")
         .expect("demo turbine");
-    let mut version = turbine.listing.version;
     let audit = portico_store::model::NewAuditEntry {
         actor: "bench".into(),
         actor_tenant: northwind.clone(),
@@ -365,7 +364,7 @@ async fn write_to_searchable(root: &std::path::Path) -> anyhow::Result<Vec<Durat
         visible_to: None,
     };
     let mut samples = Vec::new();
-    for i in 0..30 {
+    for (i, version) in (turbine.listing.version..).take(30).enumerate() {
         let name = format!("Northwind Zephyr{i} Turbine");
         let changes = ListingChanges {
             name: Some(name.clone()),
@@ -384,7 +383,6 @@ async fn write_to_searchable(root: &std::path::Path) -> anyhow::Result<Vec<Durat
                 &audit,
             )
             .await?;
-        version += 1;
         let request = SearchRequest {
             text: format!("zephyr{i}"),
             limit: 1,
