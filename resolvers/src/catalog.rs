@@ -171,6 +171,13 @@ pub fn price_loader(store: &Store, portal: &model::Tenant, caller: Option<&Calle
     .delay(std::time::Duration::ZERO)
 }
 
+/// Whether the selection of a `Product` asks for any field that needs its prices.
+pub(crate) fn shows_prices(product: async_graphql::Lookahead<'_>) -> bool {
+    ["price", "listPrice", "margin"]
+        .iter()
+        .any(|f| product.field(f).exists())
+}
+
 /// A product as the caller sees it: the reseller's listing with the master product's values
 /// filling what it does not override.
 pub struct Product {
@@ -433,11 +440,7 @@ pub async fn products(
     let has_previous_page = after.is_some();
     // A page showing prices carries them in its own statement; the price fields then find
     // them in the loader's cache, however the executor interleaves them.
-    let node = ctx.look_ahead().field("edges").field("node");
-    let prices = if ["price", "listPrice", "margin"]
-        .iter()
-        .any(|f| node.field(f).exists())
-    {
+    let prices = if shows_prices(ctx.look_ahead().field("edges").field("node")) {
         Some(
             ctx.data::<Prices>()
                 .map_err(|_| ApiError::Internal.extend())?,

@@ -12,7 +12,7 @@ use portico_search::{SearchError, SearchRequest, SearchService, Visibility};
 use portico_store::model::TenantKind;
 
 use crate::ApiError;
-use crate::catalog::{Prices, Product, catalog_scope};
+use crate::catalog::{Prices, Product, catalog_scope, shows_prices};
 use crate::request::{access, portal, store, store_error};
 use crate::tenancy::{PageInfo, bad_cursor, page_size};
 use crate::types::Region;
@@ -183,11 +183,7 @@ pub async fn search(
         .filter_map(|row| Product::visible(access, row))
         .map(|p| (p.listing_id().to_owned(), p))
         .collect();
-    let node = ctx.look_ahead().field("hits").field("product");
-    if ["price", "listPrice", "margin"]
-        .iter()
-        .any(|f| node.field(f).exists())
-    {
+    if shows_prices(ctx.look_ahead().field("hits").field("product")) {
         let loader = ctx
             .data::<Prices>()
             .map_err(|_| ApiError::Internal.extend())?;

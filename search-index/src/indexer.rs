@@ -91,8 +91,8 @@ impl Indexer {
         Ok(())
     }
 
-    /// Tenants that own a catalog: resellers.
-    fn catalog_owners(directory: &Directory) -> Vec<(String, String)> {
+    /// Tenants that own a catalog, and so an index: the live resellers, as (id, slug).
+    pub fn catalog_owners(directory: &Directory) -> Vec<(String, String)> {
         directory
             .tenants
             .iter()
@@ -214,7 +214,7 @@ impl Indexer {
         slug: &str,
         ids: BTreeSet<String>,
     ) -> Result<(), SearchError> {
-        if self.search.state(tenant) != IndexState::Ready {
+        if !self.search.is_ready(tenant) {
             // A new catalog owner, or an index lost while running: build it whole.
             let count = self.rebuild(tenant).await?;
             tracing::info!(tenant = %slug, listings = count, "search index built");

@@ -132,8 +132,12 @@ fn word_query(f: &Fields, word: &str, last: bool) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(should))
 }
 
-pub fn build(f: &Fields, visibility: &Visibility, request: &SearchRequest) -> BooleanQuery {
-    let words = words(&request.text);
+pub fn build(
+    f: &Fields,
+    visibility: &Visibility,
+    request: &SearchRequest,
+    words: &[String],
+) -> BooleanQuery {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     if words.is_empty() {
         clauses.push((Occur::Must, Box::new(AllQuery)));
@@ -199,7 +203,8 @@ pub fn run(
     visibility: &Visibility,
     request: &SearchRequest,
 ) -> Result<SearchResults, SearchError> {
-    let query = build(f, visibility, request);
+    let words = words(&request.text);
+    let query = build(f, visibility, request, &words);
     // Category counts one level below the chosen category (or at the top).
     let parent = request
         .category
@@ -214,7 +219,6 @@ pub fn run(
     let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
     let (page, total, category_counts, brand_counts) =
         searcher.search(&query, &(top, Count, categories, brands))?;
-    let words = words(&request.text);
     let matchers: Vec<WordMatcher> = words
         .iter()
         .enumerate()

@@ -136,6 +136,15 @@ fn commit(writer: &mut IndexWriter) -> Result<(), SearchError> {
     Ok(())
 }
 
+/// Runs index work on tokio's blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, SearchError> + Send + 'static,
+) -> Result<T, SearchError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| SearchError::Task(e.to_string()))?
+}
+
 /// A change to one tenant's index.
 #[derive(Debug, Clone)]
 pub enum Change {
@@ -172,6 +181,11 @@ impl SearchService {
             return IndexState::Missing;
         }
         state_at(&self.path(tenant))
+    }
+
+    /// Ready to take changes: open in the cache, or healthy on disk.
+    pub fn is_ready(&self, tenant: &str) -> bool {
+        self.open.get(tenant).is_some() || self.state(tenant) == IndexState::Ready
     }
 
     fn is_building(&self, tenant: &str) -> bool {
@@ -223,9 +237,36 @@ impl SearchService {
     ) -> Result<SearchResults, SearchError> {
         let this = self.clone();
         let tenant = tenant.to_owned();
-        tokio::task::spawn_blocking(move || this.search_blocking(&tenant, &visibility, &request))
+        blocking(move || this.search_blocking(&tenant, &visibility, &request)).await
+    }
+
+    /// One writer of the bounded pool, then `work` on the blocking pool.
+    async fn write<T: Send + 'static>(
+        self: &Arc<Self>,
+        work: impl FnOnce(&SearchService) -> Result<T, SearchError> + Send + 'static,
+    ) -> Result<T, SearchError> {
+        let _permit = self
+            .writers
+            .clone()
+            .acquire_owned()
             .await
-            .map_err(|e| SearchError::Task(e.to_string()))?
+            .map_err(|e| SearchError::Task(e.to_string()))?;
+        let this = self.clone();
+        blocking(move || work(&this)).await
+    }
+
+    /// A writer for `index`: `edit`, then one commit with the schema version, merges done.
+    fn commit_edit(
+        &self,
+        index: &Index,
+        edit: impl FnOnce(&mut IndexWriter<TantivyDocument>) -> Result<(), SearchError>,
+    ) -> Result<(), SearchError> {
+        let mut writer: IndexWriter<TantivyDocument> =
+            index.writer_with_num_threads(1, self.options.writer_memory_bytes)?;
+        edit(&mut writer)?;
+        commit(&mut writer)?;
+        writer.wait_merging_threads()?;
+        Ok(())
     }
 
     /// Applies changes in one commit and makes them visible to this process's searches.
@@ -235,22 +276,20 @@ impl SearchService {
             return Ok(());
         }
         let open = self.index(tenant)?;
-        let mut writer: IndexWriter<TantivyDocument> = open
-            .index
-            .writer_with_num_threads(1, self.options.writer_memory_bytes)?;
-        for change in changes {
-            match change {
-                Change::Upsert(item) => {
-                    writer.delete_term(Term::from_field_text(open.fields.id, &item.listing.id));
-                    writer.add_document(document(&open.fields, item))?;
-                }
-                Change::Delete(id) => {
-                    writer.delete_term(Term::from_field_text(open.fields.id, id));
+        self.commit_edit(&open.index, |writer| {
+            for change in changes {
+                match change {
+                    Change::Upsert(item) => {
+                        writer.delete_term(Term::from_field_text(open.fields.id, &item.listing.id));
+                        writer.add_document(document(&open.fields, item))?;
+                    }
+                    Change::Delete(id) => {
+                        writer.delete_term(Term::from_field_text(open.fields.id, id));
+                    }
                 }
             }
-        }
-        commit(&mut writer)?;
-        writer.wait_merging_threads()?;
+            Ok(())
+        })?;
         open.reader.reload()?;
         *open.refreshed.lock().expect("lock") = Instant::now();
         Ok(())
@@ -261,17 +300,9 @@ impl SearchService {
         tenant: &str,
         changes: Vec<Change>,
     ) -> Result<(), SearchError> {
-        let _permit = self
-            .writers
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| SearchError::Task(e.to_string()))?;
-        let this = self.clone();
         let tenant = tenant.to_owned();
-        tokio::task::spawn_blocking(move || this.apply_blocking(&tenant, &changes))
+        self.write(move |this| this.apply_blocking(&tenant, &changes))
             .await
-            .map_err(|e| SearchError::Task(e.to_string()))?
     }
 
     /// Writes a tenant's index anew from `listings`. A healthy index is rewritten in place
@@ -306,15 +337,13 @@ impl SearchService {
             register_tokenizers(&index);
             let fields = fields_of(&index.schema())
                 .ok_or_else(|| SearchError::Task("index schema lacks a field".into()))?;
-            let mut writer: IndexWriter<TantivyDocument> =
-                index.writer_with_num_threads(1, self.options.writer_memory_bytes)?;
-            writer.delete_all_documents()?;
-            for item in listings {
-                writer.add_document(document(&fields, item))?;
-            }
-            commit(&mut writer)?;
-            writer.wait_merging_threads()?;
-            Ok(())
+            self.commit_edit(&index, |writer| {
+                writer.delete_all_documents()?;
+                for item in listings {
+                    writer.add_document(document(&fields, item))?;
+                }
+                Ok(())
+            })
         })();
         self.building.lock().expect("lock").remove(tenant);
         result
@@ -325,17 +354,9 @@ impl SearchService {
         tenant: &str,
         listings: Vec<IndexListing>,
     ) -> Result<(), SearchError> {
-        let _permit = self
-            .writers
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| SearchError::Task(e.to_string()))?;
-        let this = self.clone();
         let tenant = tenant.to_owned();
-        tokio::task::spawn_blocking(move || this.rebuild_blocking(&tenant, &listings))
+        self.write(move |this| this.rebuild_blocking(&tenant, &listings))
             .await
-            .map_err(|e| SearchError::Task(e.to_string()))?
     }
 
     /// Marks a tenant as being built (searches answer `Building`) before its rebuild is

@@ -198,9 +198,7 @@ impl Dialect {
             }
         }
     }
-}
 
-impl Dialect {
     /// The listing `l`'s regions as one comma-separated, sorted text (NULL when none): a page
     /// carries its regions in its own rows, so no second statement (and, on SQLite, no extra
     /// row hand-overs from the database thread) is needed.
@@ -216,9 +214,7 @@ impl Dialect {
             }
         }
     }
-}
 
-impl Dialect {
     /// `column` of the rows `FROM …` as one comma-separated text (NULL when none); the
     /// caller supplies the rest of the subquery after the returned text.
     pub(crate) fn comma_list(self, column: &str) -> String {

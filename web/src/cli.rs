@@ -354,12 +354,9 @@ async fn reindex(config: &Config, only: Option<&str>) -> anyhow::Result<()> {
     let store = crate::app::connect(config).await?;
     store.migrate().await?;
     let directory = std::sync::Arc::new(store.load_directory().await?);
-    let owners: Vec<_> = directory
-        .tenants
-        .iter()
-        .filter(|t| t.kind == portico_store::model::TenantKind::Reseller && t.deleted_at.is_none())
-        .filter(|t| only.is_none_or(|slug| t.slug == slug))
-        .cloned()
+    let owners: Vec<(String, String)> = portico_search::Indexer::catalog_owners(&directory)
+        .into_iter()
+        .filter(|(_, slug)| only.is_none_or(|only| slug == only))
         .collect();
     if let Some(slug) = only
         && owners.is_empty()
@@ -377,15 +374,14 @@ async fn reindex(config: &Config, only: Option<&str>) -> anyhow::Result<()> {
         std::sync::Arc::new(move || source.clone()),
         portico_search::IndexerOptions::default(),
     );
-    for tenant in owners {
+    for (id, slug) in owners {
         let started = std::time::Instant::now();
         let count = indexer
-            .rebuild(&tenant.id)
+            .rebuild(&id)
             .await
-            .map_err(|e| anyhow::anyhow!("{}: {e}", tenant.slug))?;
+            .map_err(|e| anyhow::anyhow!("{slug}: {e}"))?;
         println!(
-            "{}: {count} listings indexed in {:.2} s",
-            tenant.slug,
+            "{slug}: {count} listings indexed in {:.2} s",
             started.elapsed().as_secs_f64()
         );
     }
