@@ -3,6 +3,7 @@
 # with wrk at fixed concurrency, in one run against
 #   policy     the server with the shipped policy
 #   allow-all  the same server and query with an allow-all policy (bench/allow-all/)
+#   uncached   the shipped policy with the catalog page cache off (every page read from SQL)
 #   bare       a bare axum handler returning a page-sized JSON body
 # on SQLite and (when PORTICO_BENCH_PG is a server URL) PostgreSQL. Prints Markdown; reports,
 # never asserts.
@@ -30,10 +31,11 @@ run() { # name port
   echo "| $BACKEND | $1 | $(echo "$out" | sed -E 's/.*rps=([0-9.]+).*/\1/') | $(echo "$out" | sed -E 's/.*p50_ms=([0-9.]+).*/\1/') | $(echo "$out" | sed -E 's/.*p99_ms=([0-9.]+).*/\1/') | $(echo "$out" | sed -E 's/.*non200=([0-9]+).*/\1/') |"
 }
 
-serve() { # port policy_dir(or "") database_url(or "")
+serve() { # port policy_dir(or "") database_url(or "") page_cache_entries(or "")
   local env=(PORTICO_LOG__FILTER=warn)
   [ -n "$2" ] && env+=(PORTICO_POLICY_DIR="$2")
   [ -n "$3" ] && env+=(PORTICO_DATABASE_URL="$3")
+  [ -n "${4:-}" ] && env+=(PORTICO_CATALOG__PAGE_CACHE_ENTRIES="$4")
   env "${env[@]}" "$BIN/portico" serve --demo --data-dir "$WORK/data" --listen "127.0.0.1:$1" >"$WORK/serve-$1.log" 2>&1 &
   wait_port "$1"
 }
@@ -52,10 +54,11 @@ port=18180
 for entry in "${BACKENDS[@]}"; do
   BACKEND="${entry%%|*}"; URL="${entry#*|}"
   rm -rf "$WORK/data"
-  for variant in policy allow-all; do
+  for variant in policy allow-all uncached; do
     port=$((port + 1))
     policy=""; [ "$variant" = allow-all ] && policy="$PWD/bench/allow-all"
-    serve "$port" "$policy" "$URL"
+    cache=""; [ "$variant" = uncached ] && cache=0
+    serve "$port" "$policy" "$URL" "$cache"
     TOKEN=$(env ${URL:+PORTICO_DATABASE_URL=$URL} "$BIN/portico" token --user buyer@alpine.test --data-dir "$WORK/data")
     # Warm-up: caches, connections, the first scope computation.
     TOKEN="$TOKEN" HOST=northwind.localhost wrk -t1 -c4 -d2s -s bench/catalog.lua "http://127.0.0.1:$port/graphql" >/dev/null

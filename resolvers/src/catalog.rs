@@ -115,10 +115,14 @@ pub struct PriceLoader {
 }
 
 impl Loader<String> for PriceLoader {
-    type Value = ListingPrices;
+    /// Shared: every price field of a product reads the same value.
+    type Value = Arc<ListingPrices>;
     type Error = Arc<portico_store::StoreError>;
 
-    async fn load(&self, keys: &[String]) -> Result<HashMap<String, ListingPrices>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[String],
+    ) -> Result<HashMap<String, Arc<ListingPrices>>, Self::Error> {
         let mut found = self
             .store
             .pricing_for(
@@ -133,7 +137,7 @@ impl Loader<String> for PriceLoader {
         // A listing without prices is a found, empty entry: it has no price, not an error.
         Ok(keys
             .iter()
-            .map(|k| (k.clone(), found.remove(k).unwrap_or_default()))
+            .map(|k| (k.clone(), Arc::new(found.remove(k).unwrap_or_default())))
             .collect())
     }
 }
@@ -219,7 +223,7 @@ impl Product {
         Ok(false)
     }
 
-    async fn prices(&self, ctx: &Context<'_>) -> async_graphql::Result<ListingPrices> {
+    async fn prices(&self, ctx: &Context<'_>) -> async_graphql::Result<Arc<ListingPrices>> {
         let loader = ctx
             .data::<Prices>()
             .map_err(|_| ApiError::Internal.extend())?;
@@ -462,7 +466,7 @@ pub async fn products(
         limit: first as i64 + 1,
         prices: prices.map(|loader| loader.loader().page_query()),
     };
-    let rows = store(ctx)?
+    let mut rows = store(ctx)?
         .catalog_page(&catalog_scope(access, &owner.id), &query)
         .await
         .map_err(store_error)?;
@@ -470,8 +474,8 @@ pub async fn products(
     if let Some(loader) = prices {
         loader
             .feed_many(
-                rows.iter()
-                    .filter_map(|r| Some((r.listing.id.clone(), (**r.prices.as_ref()?).clone()))),
+                rows.iter_mut()
+                    .filter_map(|r| Some((r.listing.id.clone(), Arc::new(*r.prices.take()?)))),
             )
             .await;
     }

@@ -11,9 +11,42 @@ use crate::pricing::{ContractPrice, ListingPrices, PriceListInfo, Tier};
 use crate::repo::{LISTING_SELECT, ListingRow, listing_from_row};
 use crate::{Store, StoreError, TenantScope};
 
+/// Catalog pages as read, under the catalog version they were read at.
+///
+/// A page's rows depend only on the catalog tables (kept in step with `catalog_versions` by
+/// triggers, so every write moves the version: the application's, the seed's, an operator's)
+/// and on the query, which holds every policy-derived predicate and the scope. So a cached
+/// page is exactly what the statement would return as long as the version has not moved, and
+/// every request still reads the version: one indexed statement instead of the page's.
+/// Prices are cached as rows (lists, tiers, validity windows), never as a computed price: the
+/// viewer's price is worked out per request at the request's time.
+pub(crate) struct PageCache {
+    pages: Option<quick_cache::sync::Cache<PageKey, CachedPage>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PageKey {
+    scope: Vec<TenantId>,
+    query: CatalogQuery,
+}
+
+#[derive(Clone)]
+struct CachedPage {
+    version: i64,
+    rows: std::sync::Arc<Vec<CatalogRow>>,
+}
+
+impl PageCache {
+    pub(crate) fn new(entries: usize) -> Self {
+        PageCache {
+            pages: (entries > 0).then(|| quick_cache::sync::Cache::new(entries)),
+        }
+    }
+}
+
 /// What a page of the catalog asks for. The `active_only`, `sold_in` and `visible_to`
 /// predicates come from the policy (the caller's allowed facts); the rest from the user.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct CatalogQuery {
     pub owner: String,
     /// A category path: the category itself and everything below it.
@@ -36,7 +69,7 @@ pub struct CatalogQuery {
 
 /// Which prices a page carries: every list's tiers (of `region` only, when given) and the
 /// contract prices of `customer`, when given.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct PriceQuery {
     pub customer: Option<TenantId>,
     pub region: Option<Region>,
@@ -106,6 +139,49 @@ const CATEGORY: &str = "COALESCE(l.category, m.category)";
 impl Store {
     /// One page of a reseller's catalog, ordered by SKU then id.
     pub async fn catalog_page(
+        &self,
+        scope: &TenantScope,
+        q: &CatalogQuery,
+    ) -> Result<Vec<CatalogRow>, StoreError> {
+        let Some(pages) = &self.pages.pages else {
+            return self.read_catalog_page(scope, q).await;
+        };
+        // The version first: rows read after it are at least as new, so a write racing this
+        // read can only make the next request miss, never keep a stale page.
+        let version = self.catalog_version(&q.owner).await?;
+        let key = PageKey {
+            scope: scope.tenants().cloned().collect(),
+            query: q.clone(),
+        };
+        if let Some(hit) = pages.get(&key).filter(|p| p.version == version) {
+            return Ok(hit.rows.as_ref().clone());
+        }
+        let rows = self.read_catalog_page(scope, q).await?;
+        pages.insert(
+            key,
+            CachedPage {
+                version,
+                rows: std::sync::Arc::new(rows.clone()),
+            },
+        );
+        Ok(rows)
+    }
+
+    /// The version of a reseller's catalog: its own writes and the master catalog's.
+    async fn catalog_version(&self, owner: &str) -> Result<i64, StoreError> {
+        scoped!(self, &TenantScope::none(), directory, |conn, _d| {
+            let (version,): (i64,) = sqlx::query_as(
+                "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM catalog_versions \
+                 WHERE tenant_id IN ('*', $1)",
+            )
+            .bind(owner)
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok(version)
+        })
+    }
+
+    async fn read_catalog_page(
         &self,
         scope: &TenantScope,
         q: &CatalogQuery,

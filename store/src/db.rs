@@ -31,6 +31,8 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// The PostgreSQL role the application runs as: no BYPASSRLS, owns no table.
     pub runtime_role: String,
+    /// Catalog pages kept in memory under their catalog version (0: none).
+    pub page_cache_entries: usize,
 }
 
 impl Default for StoreOptions {
@@ -38,6 +40,7 @@ impl Default for StoreOptions {
         StoreOptions {
             max_connections: 8,
             runtime_role: "portico_app".to_owned(),
+            page_cache_entries: 1024,
         }
     }
 }
@@ -46,6 +49,7 @@ impl Default for StoreOptions {
 #[derive(Clone)]
 pub struct Store {
     inner: Arc<Pools>,
+    pub(crate) pages: Arc<crate::catalog::PageCache>,
 }
 
 pub(crate) enum Pools {
@@ -122,6 +126,7 @@ impl Store {
         };
         Ok(Store {
             inner: Arc::new(pools),
+            pages: Arc::new(crate::catalog::PageCache::new(options.page_cache_entries)),
         })
     }
 

@@ -75,19 +75,52 @@ async fn statements_per_page(app: &TestApp, token: &str, first: usize) -> (usize
     (count, edges)
 }
 
-async fn measure(db: TestDb) -> Vec<(usize, usize)> {
+/// (statements, products) of a page at 1, 20 and 100 products: read from the database, then,
+/// with the page cache on, the same pages again (served from the cache).
+async fn measure(db: TestDb, cache: bool) -> (Vec<(usize, usize)>, Vec<(usize, usize)>) {
     // The search indexer reads the outbox on its own schedule: put it to sleep, its statements
     // are not the page's.
-    let app = TestApp::spawn_with(db, |c| c.search.poll_ms = 3_600_000).await;
+    let app = TestApp::spawn_with(db, |c| {
+        c.search.poll_ms = 3_600_000;
+        c.catalog.page_cache_entries = if cache { 64 } else { 0 };
+    })
+    .await;
     let token = app.token_for("buyer@alpine.test").await;
-    // Warm-up: start-up work (session sweep, policy scopes) is not the page's.
-    statements_per_page(&app, &token, 1).await;
+    // Warm-up: start-up work (session sweep, policy scopes) is not the page's. Another page
+    // size than the measured ones, so none of them is cached yet.
+    statements_per_page(&app, &token, 2).await;
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let mut out = Vec::new();
+    let mut read = Vec::new();
     for first in [1, 20, 100] {
-        out.push(statements_per_page(&app, &token, first).await);
+        read.push(statements_per_page(&app, &token, first).await);
     }
-    out
+    let mut cached = Vec::new();
+    if cache {
+        for first in [1, 20, 100] {
+            cached.push(statements_per_page(&app, &token, first).await);
+        }
+    }
+    (read, cached)
+}
+
+/// The statements of every page, checked to be one small constant.
+fn assert_constant(name: &str, counts: &[(usize, usize)]) -> usize {
+    assert_eq!(
+        counts.iter().map(|c| c.1).collect::<Vec<_>>(),
+        [1, 20, 100],
+        "{name}: page sizes"
+    );
+    let statements: Vec<usize> = counts.iter().map(|c| c.0).collect();
+    assert!(
+        statements.iter().all(|&s| s == statements[0]),
+        "{name}: {statements:?}"
+    );
+    assert!(
+        statements[0] > 0 && statements[0] <= 20,
+        "{name}: a small constant, got {}",
+        statements[0]
+    );
+    statements[0]
 }
 
 #[tokio::test]
@@ -100,22 +133,24 @@ async fn a_catalog_page_costs_the_same_statements_at_1_20_and_100_products() {
         backends.push(("postgres", pg));
     }
     for (name, db) in backends {
-        let counts = measure(db).await;
-        eprintln!("{name}: (statements, products) per page = {counts:?}");
-        assert_eq!(
-            counts.iter().map(|c| c.1).collect::<Vec<_>>(),
-            [1, 20, 100],
-            "{name}: page sizes"
-        );
-        let statements: Vec<usize> = counts.iter().map(|c| c.0).collect();
+        let (read, _) = measure(db, false).await;
+        eprintln!("{name}: (statements, products) per page, no page cache = {read:?}");
+        assert_constant(name, &read);
+    }
+    // With the page cache: a page read from the database costs one statement more (the
+    // catalog version), the same page again only the version and the caller's, at every size.
+    let mut backends = vec![("sqlite", TestDb::sqlite().await)];
+    if let Some(pg) = TestDb::postgres().await {
+        backends.push(("postgres", pg));
+    }
+    for (name, db) in backends {
+        let (read, cached) = measure(db, true).await;
+        eprintln!("{name}: with the page cache, read = {read:?}, cached = {cached:?}");
+        let read = assert_constant(name, &read);
+        let cached = assert_constant(name, &cached);
         assert!(
-            statements.iter().all(|&s| s == statements[0]),
-            "{name}: {statements:?}"
-        );
-        assert!(
-            statements[0] > 0 && statements[0] <= 20,
-            "{name}: a small constant, got {}",
-            statements[0]
+            cached < read,
+            "{name}: a cached page skips the page's statements"
         );
     }
 }

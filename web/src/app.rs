@@ -44,6 +44,8 @@ pub struct AppState {
     pub demo_issuer: Option<Arc<DemoIssuer>>,
     /// The tenants' search indexes; the indexer task keeps them current.
     pub search: Arc<SearchService>,
+    /// Parsed GraphQL documents by query text (`graphql::parsed`).
+    pub documents: Arc<crate::graphql::Documents>,
 }
 
 impl AppState {
@@ -288,6 +290,7 @@ impl Application {
         ));
         let state = AppState {
             search,
+            documents: Arc::new(crate::graphql::Documents::new(256)),
             config: Arc::new(config),
             store,
             directory,
@@ -395,6 +398,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<Store> {
     let options = StoreOptions {
         max_connections: config.database.max_connections,
         runtime_role: config.database.runtime_role.clone(),
+        page_cache_entries: config.catalog.page_cache_entries,
     };
     Store::connect(&url, &options).await.map_err(|e| {
         anyhow::anyhow!(

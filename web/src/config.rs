@@ -29,6 +29,15 @@ pub struct Config {
     /// A directory of `*.polar` files to run instead of the built-in policy (reloaded on SIGHUP).
     pub policy_dir: Option<PathBuf>,
     pub search: SearchConfig,
+    pub catalog: CatalogConfig,
+}
+
+/// The catalog's page cache (`Store::catalog_page`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CatalogConfig {
+    /// Catalog pages kept in memory under the catalog version they were read at; every
+    /// request still checks the version. 0 turns the cache off.
+    pub page_cache_entries: usize,
 }
 
 /// The search indexes under `<data_dir>/search/`.
@@ -126,6 +135,9 @@ impl Default for Config {
                 open_indexes: 64,
                 writers: 2,
                 poll_ms: 200,
+            },
+            catalog: CatalogConfig {
+                page_cache_entries: 1024,
             },
         }
     }

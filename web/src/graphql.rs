@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, ServerError};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -152,6 +152,38 @@ pub async fn post(
     respond(&headers, response)
 }
 
+/// Parsed documents by query text. Portals send the same few operations over and over;
+/// parsing one again costs more than the rest of a small query's execution. Validation still
+/// runs on every request: it depends on the schema only, but it is the schema's guard.
+pub struct Documents {
+    cache: quick_cache::sync::Cache<String, ExecutableDocument>,
+}
+
+/// Longer query texts are parsed every time rather than kept.
+const MAX_CACHED_QUERY_BYTES: usize = 8 * 1024;
+
+impl Documents {
+    pub fn new(entries: usize) -> Self {
+        Documents {
+            cache: quick_cache::sync::Cache::new(entries.max(1)),
+        }
+    }
+
+    /// Hands the request its parsed document when it is known or parses cleanly; a query that
+    /// does not parse is left to the executor, which reports the error as it always does.
+    fn prepare(&self, mut request: async_graphql::Request) -> async_graphql::Request {
+        if let Some(document) = self.cache.get(request.query.as_str()) {
+            request.set_parsed_query(document);
+        } else if request.query.len() <= MAX_CACHED_QUERY_BYTES
+            && let Ok(document) = async_graphql::parser::parse_query(&request.query)
+        {
+            self.cache.insert(request.query.clone(), document.clone());
+            request.set_parsed_query(document);
+        }
+        request
+    }
+}
+
 /// A caller's first request computes its list scopes (a few hundred policy queries, tens of
 /// milliseconds): on the blocking pool, so no async worker stalls. Later requests find them
 /// cached.
@@ -223,7 +255,9 @@ async fn execute(
                 &portal.tenant,
                 caller.as_ref(),
             );
-            let mut request = request
+            let mut request = state
+                .documents
+                .prepare(request)
                 .data(portal.clone())
                 .data(access)
                 .data(loader)
@@ -341,16 +375,27 @@ fn respond(headers: &HeaderMap, response: BatchResponse) -> Response {
         .unwrap_or("");
     let legacy =
         accept.contains(JSON) && !accept.contains(GRAPHQL_RESPONSE) && !accept.contains("*/*");
+    // Written straight from the executor's values: fields stay in the order the query asked
+    // for them, and no intermediate JSON tree is built and dropped per response.
     let (body, request_failed) = match response {
-        BatchResponse::Single(r) => render(r),
-        BatchResponse::Batch(list) => {
-            let rendered: Vec<_> = list.into_iter().map(render).collect();
-            let failed = rendered.iter().all(|(_, f)| *f);
-            (
-                serde_json::Value::Array(rendered.into_iter().map(|(b, _)| b).collect()),
-                failed,
-            )
+        BatchResponse::Single(r) => {
+            let rendered = Rendered::from(r);
+            let failed = !rendered.executed;
+            (serde_json::to_vec(&rendered), failed)
         }
+        BatchResponse::Batch(list) => {
+            let rendered: Vec<Rendered> = list.into_iter().map(Rendered::from).collect();
+            let failed = rendered.iter().all(|r| !r.executed);
+            (serde_json::to_vec(&rendered), failed)
+        }
+    };
+    let Ok(body) = body else {
+        tracing::error!("a response could not be written as JSON");
+        return request_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::Internal,
+            "internal error",
+        );
     };
     // Under application/graphql-response+json a request that never executed is a 4xx; legacy
     // application/json clients always get 200 for a well-formed request.
@@ -359,32 +404,48 @@ fn respond(headers: &HeaderMap, response: BatchResponse) -> Response {
     } else {
         StatusCode::OK
     };
-    let mut out = (status, axum::Json(body)).into_response();
-    out.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(if legacy {
-            "application/json"
-        } else {
-            GRAPHQL_RESPONSE
-        }),
-    );
-    out
+    let content_type = HeaderValue::from_static(if legacy {
+        "application/json"
+    } else {
+        GRAPHQL_RESPONSE
+    });
+    (status, [(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
-/// One response as JSON, and whether it is a request error (nothing executed).
-fn render(mut response: async_graphql::Response) -> (serde_json::Value, bool) {
-    for error in &mut response.errors {
-        assign_code(error);
+/// One response as it leaves: with every error coded, and without `data` when it is a request
+/// error (nothing executed, per GraphQL-over-HTTP).
+struct Rendered {
+    response: async_graphql::Response,
+    executed: bool,
+}
+
+impl From<async_graphql::Response> for Rendered {
+    fn from(mut response: async_graphql::Response) -> Self {
+        for error in &mut response.errors {
+            assign_code(error);
+        }
+        let executed = !(response.data == async_graphql::Value::Null
+            && !response.errors.is_empty()
+            && response.errors.iter().all(|e| e.path.is_empty()));
+        Rendered { response, executed }
     }
-    let executed = !(response.data == async_graphql::Value::Null
-        && !response.errors.is_empty()
-        && response.errors.iter().all(|e| e.path.is_empty()));
-    let mut body = serde_json::to_value(&response).unwrap_or_else(|_| json!({}));
-    if !executed && let Some(object) = body.as_object_mut() {
-        // A request error has no data entry at all (GraphQL-over-HTTP).
-        object.remove("data");
+}
+
+impl serde::Serialize for Rendered {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        if self.executed {
+            map.serialize_entry("data", &self.response.data)?;
+        }
+        if !self.response.errors.is_empty() {
+            map.serialize_entry("errors", &self.response.errors)?;
+        }
+        if !self.response.extensions.is_empty() {
+            map.serialize_entry("extensions", &self.response.extensions)?;
+        }
+        map.end()
     }
-    (body, !executed)
 }
 
 /// Errors raised by async-graphql itself (parse, validation, limits) carry no code.
