@@ -466,8 +466,9 @@ pub async fn products(
         limit: first as i64 + 1,
         prices: prices.map(|loader| loader.loader().page_query()),
     };
+    let version = portal(ctx)?.versions.map(|v| v.catalog);
     let mut rows = store(ctx)?
-        .catalog_page(&catalog_scope(access, &owner.id), &query)
+        .catalog_page_at(&catalog_scope(access, &owner.id), &query, version)
         .await
         .map_err(store_error)?;
     let has_next_page = rows.len() > first;

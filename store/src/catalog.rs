@@ -13,7 +13,7 @@ use crate::{Store, StoreError, TenantScope};
 
 /// Catalog pages as read, under the catalog version they were read at.
 ///
-/// A page's rows depend only on the catalog tables (kept in step with `catalog_versions` by
+/// A page's rows depend only on the catalog tables (kept in step with `data_versions` by
 /// triggers, so every write moves the version: the application's, the seed's, an operator's)
 /// and on the query, which holds every policy-derived predicate and the scope. So a cached
 /// page is exactly what the statement would return as long as the version has not moved, and
@@ -42,6 +42,13 @@ impl PageCache {
             pages: (entries > 0).then(|| quick_cache::sync::Cache::new(entries)),
         }
     }
+}
+
+/// Data versions (`Store::versions`): equal numbers, unchanged data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Versions {
+    pub identity: i64,
+    pub catalog: i64,
 }
 
 /// What a page of the catalog asks for. The `active_only`, `sold_in` and `visible_to`
@@ -143,12 +150,26 @@ impl Store {
         scope: &TenantScope,
         q: &CatalogQuery,
     ) -> Result<Vec<CatalogRow>, StoreError> {
+        self.catalog_page_at(scope, q, None).await
+    }
+
+    /// As `catalog_page`, with the owner's catalog version when the caller read it already
+    /// (`Store::versions`, at the start of the request), which saves a statement.
+    pub async fn catalog_page_at(
+        &self,
+        scope: &TenantScope,
+        q: &CatalogQuery,
+        version: Option<i64>,
+    ) -> Result<Vec<CatalogRow>, StoreError> {
         let Some(pages) = &self.pages.pages else {
             return self.read_catalog_page(scope, q).await;
         };
         // The version first: rows read after it are at least as new, so a write racing this
         // read can only make the next request miss, never keep a stale page.
-        let version = self.catalog_version(&q.owner).await?;
+        let version = match version {
+            Some(v) => v,
+            None => self.versions(&q.owner).await?.catalog,
+        };
         let key = PageKey {
             scope: scope.tenants().cloned().collect(),
             query: q.clone(),
@@ -167,17 +188,21 @@ impl Store {
         Ok(rows)
     }
 
-    /// The version of a reseller's catalog: its own writes and the master catalog's.
-    async fn catalog_version(&self, owner: &str) -> Result<i64, StoreError> {
+    /// The versions a request's caches are checked against, in one statement: users, roles
+    /// and identity providers everywhere, and the catalog of `owner` with the master catalog
+    /// (migration `data_versions`).
+    pub async fn versions(&self, owner: &str) -> Result<Versions, StoreError> {
         scoped!(self, &TenantScope::none(), directory, |conn, _d| {
-            let (version,): (i64,) = sqlx::query_as(
-                "SELECT CAST(COALESCE(SUM(version), 0) AS BIGINT) FROM catalog_versions \
-                 WHERE tenant_id IN ('*', $1)",
+            let (identity, catalog): (i64, i64) = sqlx::query_as(
+                "SELECT \
+                 CAST(COALESCE(SUM(CASE WHEN tenant_id = '@identity' THEN version END), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(CASE WHEN tenant_id <> '@identity' THEN version END), 0) AS BIGINT) \
+                 FROM data_versions WHERE tenant_id IN ('@identity', '*', $1)",
             )
             .bind(owner)
             .fetch_one(&mut *conn)
             .await?;
-            Ok(version)
+            Ok(Versions { identity, catalog })
         })
     }
 

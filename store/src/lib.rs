@@ -21,7 +21,7 @@ mod search_feed;
 pub mod seed;
 mod sessions;
 
-pub use catalog::{CatalogQuery, CatalogRow, PriceQuery};
+pub use catalog::{CatalogQuery, CatalogRow, PriceQuery, Versions};
 pub use catalog_admin::{ContractPriceRow, ListingChanges};
 pub use db::{Backend, Readiness, Store, StoreOptions, redact_url};
 pub use error::StoreError;

@@ -36,11 +36,23 @@ pub fn request_error(status: StatusCode, code: ErrorCode, message: &str) -> Resp
     response
 }
 
-/// The request's portal, recorded in its span.
-fn portal_of(state: &AppState, headers: &HeaderMap) -> Result<PortalContext, portal::PortalError> {
-    let tenant = portal::resolve(&state.directory.current(), headers)?;
+/// The request's portal, recorded in its span, with its data versions: one statement that
+/// tells every cache of the request (provider, caller, catalog pages) whether it is current.
+async fn portal_of(state: &AppState, headers: &HeaderMap) -> Result<PortalContext, Response> {
+    let tenant = portal::resolve(&state.directory.current(), headers).map_err(|e| no_portal(&e))?;
     tracing::Span::current().record("tenant", tenant.slug.as_str());
-    Ok(PortalContext { tenant })
+    let versions = state.store.versions(&tenant.id).await.map_err(|err| {
+        tracing::error!(error = %err, "cannot read the data versions");
+        request_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Unavailable,
+            "the service is unavailable, try again",
+        )
+    })?;
+    Ok(PortalContext {
+        tenant,
+        versions: Some(versions),
+    })
 }
 
 fn no_portal(err: &portal::PortalError) -> Response {
@@ -56,7 +68,16 @@ async fn caller_of(
     portal: &PortalContext,
     writes: bool,
 ) -> Result<Option<Caller>, Response> {
-    let caller = auth::authenticate(state, headers, session, &portal.tenant, writes).await?;
+    let identity_version = portal.versions.map(|v| v.identity);
+    let caller = auth::authenticate(
+        state,
+        headers,
+        session,
+        &portal.tenant,
+        identity_version,
+        writes,
+    )
+    .await?;
     if let Some(caller) = &caller {
         tracing::Span::current().record("user", caller.user.id.as_str());
     }
@@ -69,9 +90,9 @@ pub async fn post(
     session: Session,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let portal = match portal_of(&state, &headers) {
+    let portal = match portal_of(&state, &headers).await {
         Ok(p) => p,
-        Err(err) => return no_portal(&err),
+        Err(response) => return response,
     };
     // Any POST may carry a mutation, so a cookie-carried one must pass the CSRF check.
     let caller = match caller_of(&state, &headers, &session, &portal, true).await {
@@ -305,9 +326,9 @@ pub async fn get(
     session: Session,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
-    let portal = match portal_of(&state, &headers) {
+    let portal = match portal_of(&state, &headers).await {
         Ok(p) => p,
-        Err(err) => return no_portal(&err),
+        Err(response) => return response,
     };
     // GET runs queries only (checked below), so it needs no CSRF check.
     let caller = match caller_of(&state, &headers, &session, &portal, false).await {

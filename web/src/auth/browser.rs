@@ -104,7 +104,7 @@ pub async fn session_caller(
         end(session).await;
         return Ok(None);
     }
-    match caller_for(state, portal, &identity.issuer, &identity.subject).await {
+    match caller_for(state, portal, &identity.issuer, &identity.subject, None).await {
         Ok(caller) if caller.user.id == identity.user_id => {
             // The idle expiry moves only when the session is saved; saving on every request
             // would make every read a write. Saving once a quarter of the idle time keeps an
@@ -233,7 +233,7 @@ pub async fn login(
         Err(r) => return r,
     };
     tracing::Span::current().record("tenant", portal.slug.as_str());
-    let provider = match provider_for(&state, &portal).await {
+    let provider = match provider_for(&state, &portal, None).await {
         Ok(p) => p,
         Err(err) => return unavailable(&err),
     };
@@ -317,7 +317,7 @@ pub async fn callback(
         tracing::warn!("sign-in callback with a state that does not match the session");
         return expired();
     }
-    let provider = match provider_for(&state, &portal).await {
+    let provider = match provider_for(&state, &portal, None).await {
         Ok(p) if p.issuer_url == pending.issuer => p,
         Ok(_) => return expired(),
         Err(err) => return unavailable(&err),
@@ -362,7 +362,7 @@ pub async fn callback(
     };
     let issuer = claims.issuer().to_string();
     let subject = claims.subject().to_string();
-    let caller = match caller_for(&state, &portal, &issuer, &subject).await {
+    let caller = match caller_for(&state, &portal, &issuer, &subject, None).await {
         Ok(c) => c,
         Err(Refusal::Deactivated) => {
             return page(

@@ -63,8 +63,22 @@ pub struct Auth {
     /// Tokens whose signature and claims were verified, by SHA-256 of the token and the
     /// provider they were verified against: a client sends the same token for its lifetime,
     /// and a signature check costs more than the rest of a small request. Only the
-    /// cryptography is skipped: the user, its roles and its tree are read on every request.
+    /// cryptography is skipped: the user, its roles and its tree are checked on every request
+    /// (against the identity version and the current directory).
     verified: quick_cache::sync::Cache<(String, String), Verified>,
+    /// Identity providers by the portal's tenant chain, and users with their roles by portal
+    /// and identity, each under the identity version it was read at (`Store::versions`, read
+    /// once per request). Any write to users, roles or providers moves that version, so a
+    /// deactivation or a role change is seen by the very next request.
+    providers: quick_cache::sync::Cache<String, (i64, IdentityProvider)>,
+    users: quick_cache::sync::Cache<(String, String, String), CachedUser>,
+}
+
+#[derive(Clone)]
+struct CachedUser {
+    version: i64,
+    user: portico_store::model::User,
+    assignments: Vec<portico_store::model::RoleAssignment>,
 }
 
 /// A verified token's identity and validity window.
@@ -105,19 +119,23 @@ impl Auth {
             demo,
             leeway: config.auth.leeway_seconds,
             verified: quick_cache::sync::Cache::new(10_000),
+            providers: quick_cache::sync::Cache::new(1_000),
+            users: quick_cache::sync::Cache::new(10_000),
         })
     }
 
-    /// Verifies a bearer JWT against the portal's provider and finds its user.
+    /// Verifies a bearer JWT against the portal's provider and finds its user. With the
+    /// request's identity version, provider and user may come from the caches under it.
     pub async fn verify_bearer(
         &self,
         state: &AppState,
         portal: &Tenant,
         token: &str,
+        identity_version: Option<i64>,
     ) -> Result<Caller, Refusal> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| Refusal::Malformed(e.to_string()))?;
-        let provider = provider_for(state, portal).await?;
+        let provider = provider_for(state, portal, identity_version).await?;
         // Pinned: the header's algorithm must be one the provider is registered with (never
         // `none`, never HMAC, which a published public key could forge).
         let alg = format!("{:?}", header.alg);
@@ -142,7 +160,7 @@ impl Auth {
                 && v.exp + leeway > now
                 && v.nbf.is_none_or(|nbf| nbf - leeway <= now)
             {
-                return caller_for(state, portal, &v.iss, &v.sub).await;
+                return caller_for(state, portal, &v.iss, &v.sub, identity_version).await;
             }
             self.verified.remove(&cache_key);
         }
@@ -174,7 +192,7 @@ impl Auth {
                 at: std::time::Instant::now(),
             },
         );
-        caller_for(state, portal, &claims.iss, &claims.sub).await
+        caller_for(state, portal, &claims.iss, &claims.sub, identity_version).await
     }
 }
 
@@ -187,8 +205,13 @@ pub fn portal_scope(directory: &Directory, portal: &Tenant) -> TenantScope {
     }
 }
 
-/// The portal's identity provider: its own, else the nearest ancestor's.
-pub async fn provider_for(state: &AppState, portal: &Tenant) -> Result<IdentityProvider, Refusal> {
+/// The portal's identity provider: its own, else the nearest ancestor's. With an identity
+/// version, from the cache when it was read under the same version.
+pub async fn provider_for(
+    state: &AppState,
+    portal: &Tenant,
+    identity_version: Option<i64>,
+) -> Result<IdentityProvider, Refusal> {
     let directory = state.directory.current();
     let mut chain = vec![portal.id.as_str()];
     let mut current = portal;
@@ -200,24 +223,65 @@ pub async fn provider_for(state: &AppState, portal: &Tenant) -> Result<IdentityP
         chain.push(parent.id.as_str());
         current = parent;
     }
+    // The chain is the key: a portal moved in the tree looks its provider up again.
+    let key = chain.join(",");
+    if let Some(version) = identity_version
+        && let Some((_, provider)) = state.auth.providers.get(&key).filter(|p| p.0 == version)
+    {
+        return Ok(provider);
+    }
     let providers = state.store.identity_providers(&chain).await?;
-    providers.into_iter().next().ok_or(Refusal::NoProvider)
+    let provider = providers.into_iter().next().ok_or(Refusal::NoProvider)?;
+    if let Some(version) = identity_version {
+        state
+            .auth
+            .providers
+            .insert(key, (version, provider.clone()));
+    }
+    Ok(provider)
 }
 
-/// The user with this identity in the portal's tree, with roles and regions from the database.
+/// The user with this identity in the portal's tree, with roles and regions from the database
+/// (or, with an identity version, from the cache when read under the same version). The tree
+/// and the user's tenant always come from the current directory.
 pub async fn caller_for(
     state: &AppState,
     portal: &Tenant,
     issuer: &str,
     subject: &str,
+    identity_version: Option<i64>,
 ) -> Result<Caller, Refusal> {
     let directory = state.directory.current();
     let scope = portal_scope(&directory, portal);
-    let (user, assignments) = state
-        .store
-        .user_with_roles(&scope, issuer, subject)
-        .await?
-        .ok_or(Refusal::UnknownIdentity)?;
+    let key = (portal.id.clone(), issuer.to_owned(), subject.to_owned());
+    let cached = identity_version.and_then(|version| {
+        state
+            .auth
+            .users
+            .get(&key)
+            .filter(|c| c.version == version && scope.contains(&c.user.tenant_id))
+    });
+    let (user, assignments) = match cached {
+        Some(c) => (c.user, c.assignments),
+        None => {
+            let (user, assignments) = state
+                .store
+                .user_with_roles(&scope, issuer, subject)
+                .await?
+                .ok_or(Refusal::UnknownIdentity)?;
+            if let Some(version) = identity_version {
+                state.auth.users.insert(
+                    key,
+                    CachedUser {
+                        version,
+                        user: user.clone(),
+                        assignments: assignments.clone(),
+                    },
+                );
+            }
+            (user, assignments)
+        }
+    };
     if user.deactivated_at.is_some() {
         return Err(Refusal::Deactivated);
     }
@@ -272,6 +336,7 @@ pub async fn authenticate(
     headers: &HeaderMap,
     session: &Session,
     portal: &Tenant,
+    identity_version: Option<i64>,
     writes: bool,
 ) -> Result<Option<Caller>, Response> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
@@ -288,7 +353,11 @@ pub async fn authenticate(
                 "not a Bearer authorization".into(),
             )));
         };
-        return match state.auth.verify_bearer(state, portal, token).await {
+        return match state
+            .auth
+            .verify_bearer(state, portal, token, identity_version)
+            .await
+        {
             Ok(caller) => Ok(Some(caller)),
             Err(Refusal::Store(err)) => Err(unavailable(&err)),
             Err(refusal) => Err(unauthenticated(&refusal)),
