@@ -304,6 +304,30 @@ impl TestApp {
             .expect("request")
     }
 
+    /// Runs one statement with one text parameter on the test's database directly, as an
+    /// operator would by hand: below the application, its caches and its audit.
+    pub async fn sql_by_hand(&self, sql: &str, param: &str) {
+        if self.db.url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&self.db.url)
+                .await
+                .expect("connect");
+            sqlx::query(sql)
+                .bind(param)
+                .execute(&mut conn)
+                .await
+                .expect("statement");
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&self.db.url)
+                .await
+                .expect("connect");
+            sqlx::query(sql)
+                .bind(param)
+                .execute(&mut conn)
+                .await
+                .expect("statement");
+        }
+    }
+
     pub async fn read(response: reqwest::Response) -> GraphqlResponse {
         let status = response.status();
         let headers = response.headers().clone();

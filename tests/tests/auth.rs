@@ -600,7 +600,6 @@ async fn sign_in_is_refused_outside_the_users_tree_and_for_deactivated_users(db:
 /// Providers and users are cached under the identity version: a change, through the store or
 /// by hand in SQL, is seen by the very next request with the same token.
 async fn a_cached_caller_follows_role_changes_and_deactivation_on_the_next_request(db: TestDb) {
-    use sqlx::Connection;
     let app = TestApp::spawn(db).await;
     let nw = "northwind.localhost";
     let token = format!("Bearer {}", app.token_for("buyer@alpine.test").await);
@@ -614,22 +613,11 @@ async fn a_cached_caller_follows_role_changes_and_deactivation_on_the_next_reque
         );
     }
     let user = app.user("buyer@alpine.test").await;
-    let demote = "UPDATE role_assignments SET role = 'viewer' WHERE user_id = $1";
-    if app.db.url.starts_with("sqlite:") {
-        let mut conn = sqlx::SqliteConnection::connect(&app.db.url).await.unwrap();
-        sqlx::query(demote)
-            .bind(&user.id)
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    } else {
-        let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
-        sqlx::query(demote)
-            .bind(&user.id)
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    }
+    app.sql_by_hand(
+        "UPDATE role_assignments SET role = 'viewer' WHERE user_id = $1",
+        &user.id,
+    )
+    .await;
     let r = app.graphql_as(nw, &token, VIEWER).await;
     assert_eq!(
         r.body["data"]["viewer"]["roles"],

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use portico_tests::{TestApp, TestDb, on_both_backends};
 use serde_json::{Value, json};
-use sqlx::Connection;
 
 const NW: &str = "northwind.localhost";
 
@@ -133,23 +132,12 @@ async fn the_next_page_after_a_write_shows_it(db: TestDb) {
 
     // By hand, below the application: the triggers move the version all the same.
     let northwind = portico_store::seed::demo_id("tenant", "northwind");
-    let rename = "UPDATE listings SET name = 'Turbine Renamed By Hand' \
-                  WHERE tenant_id = $1 AND sort_sku = 'NW-TURBINE'";
-    if app.db.url.starts_with("sqlite:") {
-        let mut conn = sqlx::SqliteConnection::connect(&app.db.url).await.unwrap();
-        sqlx::query(rename)
-            .bind(&northwind)
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    } else {
-        let mut conn = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
-        sqlx::query(rename)
-            .bind(&northwind)
-            .execute(&mut conn)
-            .await
-            .unwrap();
-    }
+    app.sql_by_hand(
+        "UPDATE listings SET name = 'Turbine Renamed By Hand' \
+         WHERE tenant_id = $1 AND sort_sku = 'NW-TURBINE'",
+        &northwind,
+    )
+    .await;
     let renamed = page(&app, "buyer@alpine.test").await;
     assert_eq!(renamed["NW-TURBINE"]["name"], "Turbine Renamed By Hand");
     assert_eq!(

@@ -123,27 +123,29 @@ fn assert_constant(name: &str, counts: &[(usize, usize)]) -> usize {
     statements[0]
 }
 
+/// A fresh SQLite database, and a PostgreSQL one when there is a server.
+async fn backends() -> Vec<(&'static str, TestDb)> {
+    let mut backends = vec![("sqlite", TestDb::sqlite().await)];
+    if let Some(pg) = TestDb::postgres().await {
+        backends.push(("postgres", pg));
+    }
+    backends
+}
+
 #[tokio::test]
 async fn a_catalog_page_costs_the_same_statements_at_1_20_and_100_products() {
     tracing_subscriber::registry()
         .with(CountStatements.with_filter(filter::filter_fn(|m| m.target() == "sqlx::query")))
         .init();
-    let mut backends = vec![("sqlite", TestDb::sqlite().await)];
-    if let Some(pg) = TestDb::postgres().await {
-        backends.push(("postgres", pg));
-    }
-    for (name, db) in backends {
+    for (name, db) in backends().await {
         let (read, _) = measure(db, false).await;
         eprintln!("{name}: (statements, products) per page, no page cache = {read:?}");
         assert_constant(name, &read);
     }
-    // With the page cache: a page read from the database costs one statement more (the
-    // catalog version), the same page again only the version and the caller's, at every size.
-    let mut backends = vec![("sqlite", TestDb::sqlite().await)];
-    if let Some(pg) = TestDb::postgres().await {
-        backends.push(("postgres", pg));
-    }
-    for (name, db) in backends {
+    // With the page cache: a page read from the database costs what it costs without (the
+    // data versions are read once per request either way), the same page again only the
+    // versions, at every size.
+    for (name, db) in backends().await {
         let (read, cached) = measure(db, true).await;
         eprintln!("{name}: with the page cache, read = {read:?}, cached = {cached:?}");
         let read = assert_constant(name, &read);
