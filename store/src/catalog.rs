@@ -308,7 +308,7 @@ impl Store {
             let price_columns = match prices {
                 None => "NULL AS price_tiers, NULL AS contract_prices".to_owned(),
                 Some(p) => format!(
-                    "(SELECT {} FROM prices p JOIN price_lists pl ON pl.id = p.price_list_id \
+                    "(SELECT {} FROM prices p JOIN price_lists pl ON pl.id = p.price_list_id AND pl.tenant_id = p.tenant_id \
                      WHERE p.tenant_id = l.tenant_id AND p.listing_id = l.id \
                      AND pl.deleted_at IS NULL{}) AS price_tiers, {} AS contract_prices",
                     d.json_rows(TIER_COLUMNS),
@@ -421,7 +421,7 @@ impl Store {
                 None => "'[]'".to_owned(),
             };
             let sql = format!(
-                "SELECT (SELECT {} FROM prices p JOIN price_lists pl ON pl.id = p.price_list_id \
+                "SELECT (SELECT {} FROM prices p JOIN price_lists pl ON pl.id = p.price_list_id AND pl.tenant_id = p.tenant_id \
                  WHERE p.tenant_id = $1 AND pl.deleted_at IS NULL AND {} AND {}{region_predicate}), \
                  {contracts}",
                 d.json_rows(TIER_COLUMNS),

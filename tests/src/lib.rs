@@ -304,27 +304,27 @@ impl TestApp {
             .expect("request")
     }
 
-    /// Runs one statement with one text parameter on the test's database directly, as an
+    /// Runs one statement with text parameters on the test's database directly, as an
     /// operator would by hand: below the application, its caches and its audit.
-    pub async fn sql_by_hand(&self, sql: &str, param: &str) {
+    pub async fn sql_by_hand(&self, sql: &str, params: &[&str]) {
         if self.db.url.starts_with("sqlite:") {
             let mut conn = sqlx::SqliteConnection::connect(&self.db.url)
                 .await
                 .expect("connect");
-            sqlx::query(sql)
-                .bind(param)
-                .execute(&mut conn)
-                .await
-                .expect("statement");
+            let mut query = sqlx::query(sql);
+            for p in params {
+                query = query.bind(*p);
+            }
+            query.execute(&mut conn).await.expect("statement");
         } else {
             let mut conn = sqlx::PgConnection::connect(&self.db.url)
                 .await
                 .expect("connect");
-            sqlx::query(sql)
-                .bind(param)
-                .execute(&mut conn)
-                .await
-                .expect("statement");
+            let mut query = sqlx::query(sql);
+            for p in params {
+                query = query.bind(*p);
+            }
+            query.execute(&mut conn).await.expect("statement");
         }
     }
 

@@ -615,7 +615,7 @@ async fn a_cached_caller_follows_role_changes_and_deactivation_on_the_next_reque
     let user = app.user("buyer@alpine.test").await;
     app.sql_by_hand(
         "UPDATE role_assignments SET role = 'viewer' WHERE user_id = $1",
-        &user.id,
+        &[&user.id],
     )
     .await;
     let r = app.graphql_as(nw, &token, VIEWER).await;

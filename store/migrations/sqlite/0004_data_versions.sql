@@ -12,7 +12,7 @@
 -- Counters only: no commercial data, no row-level fence. One statement reads all a request needs
 -- (Store::versions).
 -- No `INSERT OR IGNORE` in the triggers: an outer statement's conflict clause (an upsert's)
--- would replace the trigger's own.
+-- would replace the trigger's own. An update bumps the old tenant too (a row moved by hand).
 CREATE TABLE data_versions (
     tenant_id TEXT PRIMARY KEY,
     version   INTEGER NOT NULL
@@ -27,7 +27,9 @@ CREATE TRIGGER listings_version_update AFTER UPDATE ON listings
 BEGIN
     INSERT INTO data_versions (tenant_id, version)
         SELECT NEW.tenant_id, 0 WHERE NOT EXISTS (SELECT 1 FROM data_versions WHERE tenant_id = NEW.tenant_id);
-    UPDATE data_versions SET version = version + 1 WHERE tenant_id = NEW.tenant_id;
+    INSERT INTO data_versions (tenant_id, version)
+        SELECT OLD.tenant_id, 0 WHERE NOT EXISTS (SELECT 1 FROM data_versions WHERE tenant_id = OLD.tenant_id);
+    UPDATE data_versions SET version = version + 1 WHERE tenant_id IN (NEW.tenant_id, OLD.tenant_id);
 END;
 CREATE TRIGGER listings_version_delete AFTER DELETE ON listings
 BEGIN
@@ -45,7 +47,9 @@ CREATE TRIGGER listing_regions_version_update AFTER UPDATE ON listing_regions
 BEGIN
     INSERT INTO data_versions (tenant_id, version)
         SELECT NEW.tenant_id, 0 WHERE NOT EXISTS (SELECT 1 FROM data_versions WHERE tenant_id = NEW.tenant_id);
-    UPDATE data_versions SET version = version + 1 WHERE tenant_id = NEW.tenant_id;
+    INSERT INTO data_versions (tenant_id, version)
+        SELECT OLD.tenant_id, 0 WHERE NOT EXISTS (SELECT 1 FROM data_versions WHERE tenant_id = OLD.tenant_id);
+    UPDATE data_versions SET version = version + 1 WHERE tenant_id IN (NEW.tenant_id, OLD.tenant_id);
 END;
 CREATE TRIGGER listing_regions_version_delete AFTER DELETE ON listing_regions
 BEGIN
@@ -63,7 +67,9 @@ CREATE TRIGGER listing_customers_version_update AFTER UPDATE ON listing_customer
 BEGIN
     INSERT INTO data_versions (tenant_id, version)
         SELECT NEW.tenant_id, 0 WHERE NOT EXISTS (SELECT 1 FROM data_versions WHERE tenant_id = NEW.tenant_id);
-    UPDATE data_versions SET version = version + 1 WHERE tenant_id = NEW.tenant_id;
+    INSERT INTO data_versions (tenant_id, version)
+        SELECT OLD.tenant_id, 0 WHERE NOT EXISTS (SELECT 1 FROM data_versions WHERE tenant_id = OLD.tenant_id);
+    UPDATE data_versions SET version = version + 1 WHERE tenant_id IN (NEW.tenant_id, OLD.tenant_id);
 END;
 CREATE TRIGGER listing_customers_version_delete AFTER DELETE ON listing_customers
 BEGIN
@@ -81,7 +87,9 @@ CREATE TRIGGER price_lists_version_update AFTER UPDATE ON price_lists
 BEGIN
     INSERT INTO data_versions (tenant_id, version)
         SELECT NEW.tenant_id, 0 WHERE NOT EXISTS (SELECT 1 FROM data_versions WHERE tenant_id = NEW.tenant_id);
-    UPDATE data_versions SET version = version + 1 WHERE tenant_id = NEW.tenant_id;
+    INSERT INTO data_versions (tenant_id, version)
+        SELECT OLD.tenant_id, 0 WHERE NOT EXISTS (SELECT 1 FROM data_versions WHERE tenant_id = OLD.tenant_id);
+    UPDATE data_versions SET version = version + 1 WHERE tenant_id IN (NEW.tenant_id, OLD.tenant_id);
 END;
 CREATE TRIGGER price_lists_version_delete AFTER DELETE ON price_lists
 BEGIN
@@ -99,7 +107,9 @@ CREATE TRIGGER prices_version_update AFTER UPDATE ON prices
 BEGIN
     INSERT INTO data_versions (tenant_id, version)
         SELECT NEW.tenant_id, 0 WHERE NOT EXISTS (SELECT 1 FROM data_versions WHERE tenant_id = NEW.tenant_id);
-    UPDATE data_versions SET version = version + 1 WHERE tenant_id = NEW.tenant_id;
+    INSERT INTO data_versions (tenant_id, version)
+        SELECT OLD.tenant_id, 0 WHERE NOT EXISTS (SELECT 1 FROM data_versions WHERE tenant_id = OLD.tenant_id);
+    UPDATE data_versions SET version = version + 1 WHERE tenant_id IN (NEW.tenant_id, OLD.tenant_id);
 END;
 CREATE TRIGGER prices_version_delete AFTER DELETE ON prices
 BEGIN
@@ -117,7 +127,9 @@ CREATE TRIGGER contract_prices_version_update AFTER UPDATE ON contract_prices
 BEGIN
     INSERT INTO data_versions (tenant_id, version)
         SELECT NEW.tenant_id, 0 WHERE NOT EXISTS (SELECT 1 FROM data_versions WHERE tenant_id = NEW.tenant_id);
-    UPDATE data_versions SET version = version + 1 WHERE tenant_id = NEW.tenant_id;
+    INSERT INTO data_versions (tenant_id, version)
+        SELECT OLD.tenant_id, 0 WHERE NOT EXISTS (SELECT 1 FROM data_versions WHERE tenant_id = OLD.tenant_id);
+    UPDATE data_versions SET version = version + 1 WHERE tenant_id IN (NEW.tenant_id, OLD.tenant_id);
 END;
 CREATE TRIGGER contract_prices_version_delete AFTER DELETE ON contract_prices
 BEGIN
