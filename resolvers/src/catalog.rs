@@ -466,17 +466,18 @@ pub async fn products(
         limit: first as i64 + 1,
         prices: prices.map(|loader| loader.loader().page_query()),
     };
-    let version = portal(ctx)?.versions.map(|v| v.catalog);
-    let mut rows = store(ctx)?
-        .catalog_page_at(&catalog_scope(access, &owner.id), &query, version)
+    // The portal's catalog version, read with the portal at the start of the request.
+    let version = Some(portal(ctx)?.versions.catalog);
+    let rows = store(ctx)?
+        .catalog_page(&catalog_scope(access, &owner.id), &query, version)
         .await
         .map_err(store_error)?;
     let has_next_page = rows.len() > first;
     if let Some(loader) = prices {
         loader
             .feed_many(
-                rows.iter_mut()
-                    .filter_map(|r| Some((r.listing.id.clone(), Arc::new(*r.prices.take()?)))),
+                rows.iter()
+                    .filter_map(|r| Some((r.listing.id.clone(), r.prices.clone()?))),
             )
             .await;
     }

@@ -30,9 +30,9 @@ pub use types::{Region, Tenant, TenantKind, User, Viewer};
 #[derive(Debug, Clone)]
 pub struct PortalContext {
     pub tenant: portico_store::model::Tenant,
-    /// The portal's data versions as read at the start of the request, when they were: the
-    /// catalog's page cache is checked against them instead of reading them again.
-    pub versions: Option<portico_store::Versions>,
+    /// The portal's data versions as read at the start of the request: the catalog's page
+    /// cache is checked against them instead of reading them again.
+    pub versions: portico_store::Versions,
 }
 
 /// The authenticated caller of a request, put into the request's data by the server once the

@@ -99,7 +99,8 @@ pub struct CatalogRow {
     pub listing: Listing,
     pub granted: bool,
     /// Present when the query asked for prices (`CatalogQuery::prices`).
-    pub prices: Option<Box<ListingPrices>>,
+    /// Shared: a cached page hands the same prices to every request that reads it.
+    pub prices: Option<std::sync::Arc<ListingPrices>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -145,28 +146,21 @@ const CATEGORY: &str = "COALESCE(l.category, m.category)";
 
 impl Store {
     /// One page of a reseller's catalog, ordered by SKU then id.
+    ///
+    /// `catalog_version` is the owner's (`Store::versions`) when the caller read it already, at
+    /// the start of its request, which saves a statement; `None` reads it here.
     pub async fn catalog_page(
         &self,
         scope: &TenantScope,
         q: &CatalogQuery,
-    ) -> Result<Vec<CatalogRow>, StoreError> {
-        self.catalog_page_at(scope, q, None).await
-    }
-
-    /// As `catalog_page`, with the owner's catalog version when the caller read it already
-    /// (`Store::versions`, at the start of the request), which saves a statement.
-    pub async fn catalog_page_at(
-        &self,
-        scope: &TenantScope,
-        q: &CatalogQuery,
-        version: Option<i64>,
+        catalog_version: Option<i64>,
     ) -> Result<Vec<CatalogRow>, StoreError> {
         let Some(pages) = &self.pages.pages else {
             return self.read_catalog_page(scope, q).await;
         };
         // The version first: rows read after it are at least as new, so a write racing this
         // read can only make the next request miss, never keep a stale page.
-        let version = match version {
+        let version = match catalog_version {
             Some(v) => v,
             None => self.versions(&q.owner).await?.catalog,
         };
@@ -364,7 +358,7 @@ impl Store {
                     let regions = parse_list(r.region_list.as_deref().unwrap_or_default())?;
                     let prices = match (&r.price_tiers, &r.contract_prices) {
                         (None, None) => None,
-                        (tiers, contracts) => Some(Box::new(
+                        (tiers, contracts) => Some(std::sync::Arc::new(
                             prices_from_json(
                                 tiers.as_deref().unwrap_or("[]"),
                                 contracts.as_deref().unwrap_or("[]"),

@@ -44,7 +44,7 @@ pub struct AppState {
     pub demo_issuer: Option<Arc<DemoIssuer>>,
     /// The tenants' search indexes; the indexer task keeps them current.
     pub search: Arc<SearchService>,
-    /// Parsed GraphQL documents by query text (`graphql::parsed`).
+    /// Parsed GraphQL documents by query text (`graphql::Documents`).
     pub documents: Arc<crate::graphql::Documents>,
 }
 

@@ -49,10 +49,7 @@ async fn portal_of(state: &AppState, headers: &HeaderMap) -> Result<PortalContex
             "the service is unavailable, try again",
         )
     })?;
-    Ok(PortalContext {
-        tenant,
-        versions: Some(versions),
-    })
+    Ok(PortalContext { tenant, versions })
 }
 
 fn no_portal(err: &portal::PortalError) -> Response {
@@ -68,13 +65,12 @@ async fn caller_of(
     portal: &PortalContext,
     writes: bool,
 ) -> Result<Option<Caller>, Response> {
-    let identity_version = portal.versions.map(|v| v.identity);
     let caller = auth::authenticate(
         state,
         headers,
         session,
         &portal.tenant,
-        identity_version,
+        Some(portal.versions.identity),
         writes,
     )
     .await?;
@@ -193,15 +189,22 @@ impl Documents {
     /// Hands the request its parsed document when it is known or parses cleanly; a query that
     /// does not parse is left to the executor, which reports the error as it always does.
     fn prepare(&self, mut request: async_graphql::Request) -> async_graphql::Request {
-        if let Some(document) = self.cache.get(request.query.as_str()) {
-            request.set_parsed_query(document);
-        } else if request.query.len() <= MAX_CACHED_QUERY_BYTES
-            && let Ok(document) = async_graphql::parser::parse_query(&request.query)
-        {
-            self.cache.insert(request.query.clone(), document.clone());
+        if let Some(document) = self.parsed(&request.query) {
             request.set_parsed_query(document);
         }
         request
+    }
+
+    /// The parsed query, from the cache or parsed now (and kept when it is short enough).
+    fn parsed(&self, query: &str) -> Option<ExecutableDocument> {
+        if let Some(document) = self.cache.get(query) {
+            return Some(document);
+        }
+        let document = async_graphql::parser::parse_query(query).ok()?;
+        if query.len() <= MAX_CACHED_QUERY_BYTES {
+            self.cache.insert(query.to_owned(), document.clone());
+        }
+        Some(document)
     }
 }
 
@@ -344,7 +347,7 @@ pub async fn get(
     };
     let operation_name = params.get("operationName").filter(|n| !n.is_empty());
     // GET must never change anything: refuse a mutation before it reaches the schema.
-    if let Ok(document) = async_graphql::parser::parse_query(query) {
+    if let Some(document) = state.documents.parsed(query) {
         let ty = match &document.operations {
             DocumentOperations::Single(op) => Some(op.node.ty),
             DocumentOperations::Multiple(ops) => match operation_name {
