@@ -182,22 +182,12 @@ impl Store {
         Ok(rows)
     }
 
-    /// The versions a request's caches are checked against, in one statement: users, roles
-    /// and identity providers everywhere, and the catalog of `owner` with the master catalog
-    /// (migration `data_versions`).
+    /// The versions a request's caches are checked against: users, roles and identity
+    /// providers everywhere, and the catalog of `owner` with the master catalog (migration
+    /// `data_versions`). One statement, shared with the requests asking at the same time
+    /// (`versions.rs`).
     pub async fn versions(&self, owner: &str) -> Result<Versions, StoreError> {
-        scoped!(self, &TenantScope::none(), directory, |conn, _d| {
-            let (identity, catalog): (i64, i64) = sqlx::query_as(
-                "SELECT \
-                 CAST(COALESCE(SUM(CASE WHEN tenant_id = '@identity' THEN version END), 0) AS BIGINT), \
-                 CAST(COALESCE(SUM(CASE WHEN tenant_id <> '@identity' THEN version END), 0) AS BIGINT) \
-                 FROM data_versions WHERE tenant_id IN ('@identity', '*', $1)",
-            )
-            .bind(owner)
-            .fetch_one(&mut *conn)
-            .await?;
-            Ok(Versions { identity, catalog })
-        })
+        self.version_reader.read(owner).await
     }
 
     async fn read_catalog_page(

@@ -27,7 +27,8 @@ pub enum Backend {
 
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    /// Read connections (SQLite) or all connections (PostgreSQL).
+    /// Read connections (SQLite) or all connections (PostgreSQL) for queries. The pool holds
+    /// one more, which the data version reader keeps (`versions.rs`).
     pub max_connections: u32,
     /// The PostgreSQL role the application runs as: no BYPASSRLS, owns no table.
     pub runtime_role: String,
@@ -50,6 +51,7 @@ impl Default for StoreOptions {
 pub struct Store {
     inner: Arc<Pools>,
     pub(crate) pages: Arc<crate::catalog::PageCache>,
+    pub(crate) version_reader: Arc<crate::versions::VersionReader>,
 }
 
 pub(crate) enum Pools {
@@ -92,7 +94,7 @@ impl Store {
                 .connect_with(base.clone())
                 .await?;
             let read = SqlitePoolOptions::new()
-                .max_connections(options.max_connections.max(1))
+                .max_connections(options.max_connections.max(1) + 1)
                 .connect_with(base.read_only(true))
                 .await?;
             Pools::Sqlite { read, write }
@@ -106,7 +108,7 @@ impl Store {
             }
             let owner = PgConnectOptions::from_str(url)?;
             let app = PgPoolOptions::new()
-                .max_connections(options.max_connections.max(1))
+                .max_connections(options.max_connections.max(1) + 1)
                 .acquire_timeout(Duration::from_secs(5))
                 .after_connect(move |conn, _meta| {
                     let sql = format!("SET ROLE {role}");
@@ -125,6 +127,7 @@ impl Store {
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
         };
         Ok(Store {
+            version_reader: Arc::new(crate::versions::VersionReader::spawn(&pools)),
             inner: Arc::new(pools),
             pages: Arc::new(crate::catalog::PageCache::new(options.page_cache_entries)),
         })
@@ -174,6 +177,8 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        // The version reader keeps a connection; a pool closes only once all are back.
+        self.version_reader.release().await;
         match self.pools() {
             Pools::Sqlite { read, write } => {
                 read.close().await;

@@ -19,6 +19,10 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The database could not answer a read shared by several requests (`versions`): each
+    /// gets the same description, as one `sqlx::Error` cannot be handed to many.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

@@ -20,6 +20,7 @@ mod scope;
 mod search_feed;
 pub mod seed;
 mod sessions;
+mod versions;
 
 pub use catalog::{CatalogQuery, CatalogRow, PriceQuery, Versions};
 pub use catalog_admin::{ContractPriceRow, ListingChanges};

@@ -80,6 +80,30 @@ impl TestDb {
         store.seed_demo().await.expect("seed");
         store
     }
+
+    /// Runs one statement with text parameters on the test's database directly, as an
+    /// operator would by hand: below the application, its caches and its audit.
+    pub async fn sql_by_hand(&self, sql: &str, params: &[&str]) {
+        if self.url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&self.url)
+                .await
+                .expect("connect");
+            let mut query = sqlx::query(sql);
+            for p in params {
+                query = query.bind(*p);
+            }
+            query.execute(&mut conn).await.expect("statement");
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&self.url)
+                .await
+                .expect("connect");
+            let mut query = sqlx::query(sql);
+            for p in params {
+                query = query.bind(*p);
+            }
+            query.execute(&mut conn).await.expect("statement");
+        }
+    }
 }
 
 /// Runs each named test once per backend: `sqlite::NAME` always, `postgres::NAME` where a server
@@ -307,25 +331,7 @@ impl TestApp {
     /// Runs one statement with text parameters on the test's database directly, as an
     /// operator would by hand: below the application, its caches and its audit.
     pub async fn sql_by_hand(&self, sql: &str, params: &[&str]) {
-        if self.db.url.starts_with("sqlite:") {
-            let mut conn = sqlx::SqliteConnection::connect(&self.db.url)
-                .await
-                .expect("connect");
-            let mut query = sqlx::query(sql);
-            for p in params {
-                query = query.bind(*p);
-            }
-            query.execute(&mut conn).await.expect("statement");
-        } else {
-            let mut conn = sqlx::PgConnection::connect(&self.db.url)
-                .await
-                .expect("connect");
-            let mut query = sqlx::query(sql);
-            for p in params {
-                query = query.bind(*p);
-            }
-            query.execute(&mut conn).await.expect("statement");
-        }
+        self.db.sql_by_hand(sql, params).await;
     }
 
     pub async fn read(response: reqwest::Response) -> GraphqlResponse {

@@ -83,6 +83,8 @@ pub struct LogConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DatabaseConfig {
+    /// Connections for queries (SQLite: readers; the one writer is extra). The data version
+    /// reader keeps one more of its own.
     pub max_connections: u32,
     /// PostgreSQL role the server runs as (no BYPASSRLS, owns no table).
     pub runtime_role: String,
