@@ -467,7 +467,7 @@ pub async fn products(
         prices: prices.map(|loader| loader.loader().page_query()),
     };
     // The portal's catalog version, read with the portal at the start of the request.
-    let version = Some(portal(ctx)?.versions.catalog);
+    let version = portal(ctx)?.catalog_version();
     let rows = store(ctx)?
         .catalog_page(&catalog_scope(access, &owner.id), &query, version)
         .await

@@ -74,6 +74,10 @@ impl From<portico_store::StoreError> for ApiError {
                 field: "expectedVersion".to_owned(),
                 message: err.to_string(),
             },
+            E::Unavailable(message) => {
+                tracing::warn!(error = %message, "database unavailable");
+                ApiError::Unavailable
+            }
             other => {
                 // The message stays in the log; the client gets the code only.
                 tracing::error!(error = %other, "store error");

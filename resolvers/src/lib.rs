@@ -33,6 +33,16 @@ pub struct PortalContext {
     /// The portal's data versions as read at the start of the request: the catalog's page
     /// cache is checked against them instead of reading them again.
     pub versions: portico_store::Versions,
+    /// False for the operations of a batched request that follow a mutation: the versions
+    /// read at the start predate its writes, so the catalog reads its own.
+    pub versions_current: bool,
+}
+
+impl PortalContext {
+    /// The catalog version this operation may use, or `None` to read it afresh.
+    pub fn catalog_version(&self) -> Option<i64> {
+        self.versions_current.then_some(self.versions.catalog)
+    }
 }
 
 /// The authenticated caller of a request, put into the request's data by the server once the

@@ -178,7 +178,7 @@ impl Store {
 
     pub async fn close(&self) {
         // The version reader keeps a connection; a pool closes only once all are back.
-        self.version_reader.release().await;
+        self.version_reader.close().await;
         match self.pools() {
             Pools::Sqlite { read, write } => {
                 read.close().await;

@@ -38,8 +38,8 @@ enum Message {
         owner: String,
         reply: oneshot::Sender<Result<Versions, StoreError>>,
     },
-    /// `Store::close`: give the connection back so the pool can close.
-    Release(oneshot::Sender<()>),
+    /// `Store::close`: give the connection back so the pool can close, and stop.
+    Close(oneshot::Sender<()>),
 }
 
 /// The handle kept in the store; the task ends when the last store handle is dropped.
@@ -82,9 +82,10 @@ impl VersionReader {
         answer.await.map_err(|_| gone())?
     }
 
-    pub(crate) async fn release(&self) {
+    /// Stops the reader once it has given its connection back (`Store::close`).
+    pub(crate) async fn close(&self) {
         let (done, released) = oneshot::channel();
-        if self.messages.send(Message::Release(done)).await.is_ok() {
+        if self.messages.send(Message::Close(done)).await.is_ok() {
             let _ = released.await;
         }
     }
@@ -107,16 +108,24 @@ async fn run(source: Source, mut inbox: mpsc::Receiver<Message>) {
             return; // every store handle is gone
         }
         let mut asks = Vec::with_capacity(batch.len());
+        let mut close = None;
         for message in batch.drain(..) {
             match message {
                 // A request that gave up (its client went away) costs nothing.
                 Message::Read { reply, .. } if reply.is_closed() => {}
                 Message::Read { owner, reply } => asks.push((owner, reply)),
-                Message::Release(done) => {
-                    kept = None;
-                    let _ = done.send(());
-                }
+                Message::Close(done) => close = Some(done),
             }
+        }
+        if let Some(done) = close {
+            // The store is closing: its pool waits for every connection, so the reader
+            // gives its own back and stops; reads asked now or later are refused.
+            for (_, reply) in asks {
+                let _ = reply.send(Err(StoreError::Unavailable("the store is closing".into())));
+            }
+            drop(kept);
+            let _ = done.send(());
+            return;
         }
         if asks.is_empty() {
             continue;
@@ -126,9 +135,15 @@ async fn run(source: Source, mut inbox: mpsc::Receiver<Message>) {
             Ok(keys) => {
                 let get = |key: &str| keys.get(key).copied().unwrap_or(0);
                 for (owner, reply) in asks {
+                    // The shared keys are never a reseller's own catalog.
+                    let own = if owner == IDENTITY || owner == MASTER {
+                        0
+                    } else {
+                        get(&owner)
+                    };
                     let _ = reply.send(Ok(Versions {
                         identity: get(IDENTITY),
-                        catalog: get(MASTER) + get(&owner),
+                        catalog: get(MASTER) + own,
                     }));
                 }
             }
@@ -171,7 +186,10 @@ async fn read_keys(
                 return Ok(rows.into_iter().collect());
             }
             // The failed connection is dropped: the pool tests it on return and discards it.
-            Err(_) if retry => retry = false,
+            Err(err) if retry => {
+                tracing::debug!(error = %err, "kept connection failed, retrying on a fresh one");
+                retry = false;
+            }
             Err(err) => return Err(err.into()),
         }
     }

@@ -165,7 +165,59 @@ async fn the_next_page_after_a_write_shows_it(db: TestDb) {
     );
 }
 
+const STAFF_PAGE: &str = r#"{ products(first: 100, filter: { brand: "Northwind" }) { edges { node { id sku name version } } } }"#;
+const RENAME: &str =
+    "mutation($input: UpdateListingInput!) { updateListing(input: $input) { product { name } } }";
+
+/// A batched POST that holds a mutation runs its operations in order; the versions read at
+/// the request's start predate the mutation, so a page after it must not come from the cache.
+async fn a_page_batched_after_a_mutation_shows_its_write(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let token = app.token_for("pricing@northwind.test").await;
+    let post = |body: Value| {
+        app.client
+            .post(format!("{}/graphql", app.address))
+            .header("host", NW)
+            .header("authorization", format!("Bearer {token}"))
+            .json(&body)
+            .send()
+    };
+    let turbine = |page: &Value| {
+        page["data"]["products"]["edges"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{page:?}"))
+            .iter()
+            .map(|e| e["node"].clone())
+            .find(|n| n["sku"] == "NW-TURBINE")
+            .expect("the Turbine")
+    };
+    let mut before = Value::Null;
+    for _ in 0..2 {
+        // The second round is served from the cache.
+        before = post(json!({ "query": STAFF_PAGE }))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    }
+    let old = turbine(&before);
+    let batch: Value = post(json!([
+        { "query": RENAME, "variables": { "input": {
+            "id": old["id"], "expectedVersion": old["version"], "name": "Turbine Renamed In A Batch" } } },
+        { "query": STAFF_PAGE },
+    ]))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert!(batch[0]["errors"].is_null(), "{batch:?}");
+    assert_eq!(turbine(&batch[1])["name"], "Turbine Renamed In A Batch");
+}
+
 on_both_backends!(
     a_cached_page_of_one_dealer_never_serves_another_dealer,
     the_next_page_after_a_write_shows_it,
+    a_page_batched_after_a_mutation_shows_its_write,
 );

@@ -117,7 +117,8 @@ async fn the_runtime_role_owns_nothing_and_cannot_bypass_row_level_security() {
 async fn a_pooled_connection_carries_no_scope_into_the_next_transaction() {
     let Some(db) = postgres().await else { return };
     db.seeded_store().await;
-    // One connection, so the next transaction surely reuses it.
+    // One connection for queries (the pool's extra one is the version reader's, which nothing
+    // here asks), so the next transaction surely reuses it.
     let store = db
         .store(&StoreOptions {
             max_connections: 1,

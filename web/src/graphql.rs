@@ -49,7 +49,11 @@ async fn portal_of(state: &AppState, headers: &HeaderMap) -> Result<PortalContex
             "the service is unavailable, try again",
         )
     })?;
-    Ok(PortalContext { tenant, versions })
+    Ok(PortalContext {
+        tenant,
+        versions,
+        versions_current: true,
+    })
 }
 
 fn no_portal(err: &portal::PortalError) -> Response {
@@ -263,9 +267,19 @@ async fn execute(
     let now = chrono::Utc::now();
     warm_scopes(&authorizer, caller.as_ref()).await;
     let mut masks = Vec::with_capacity(requests.len());
+    // A batch's operations run side by side, unless one is a mutation: then they run in
+    // order, each seeing the writes of those before it (GraphQL runs a document's mutation
+    // fields in order too). After a mutation, the versions read at the request's start may
+    // be older than its writes, so the operations after it read their own.
+    let mut after_mutation = false;
     let prepared: Vec<_> = requests
         .into_iter()
         .map(|request| {
+            let portal = PortalContext {
+                versions_current: !after_mutation,
+                ..portal.clone()
+            };
+            after_mutation |= may_write(state, &request);
             let access = Access::new(
                 authorizer.clone(),
                 directory.clone(),
@@ -282,7 +296,7 @@ async fn execute(
             let mut request = state
                 .documents
                 .prepare(request)
-                .data(portal.clone())
+                .data(portal)
                 .data(access)
                 .data(loader)
                 .data(state.store.clone())
@@ -293,13 +307,21 @@ async fn execute(
             request
         })
         .collect();
-    let responses = match state
-        .schema
-        .execute_batch(BatchRequest::Batch(prepared))
-        .await
-    {
-        BatchResponse::Batch(list) => list,
-        BatchResponse::Single(one) => vec![one],
+    let responses = if after_mutation {
+        let mut list = Vec::with_capacity(prepared.len());
+        for request in prepared {
+            list.push(state.schema.execute(request).await);
+        }
+        list
+    } else {
+        match state
+            .schema
+            .execute_batch(BatchRequest::Batch(prepared))
+            .await
+        {
+            BatchResponse::Batch(list) => list,
+            BatchResponse::Single(one) => vec![one],
+        }
     };
     Ok(responses
         .into_iter()
@@ -321,6 +343,21 @@ async fn execute(
             response
         })
         .collect())
+}
+
+/// Whether an operation of a batch may be a mutation: its document holds one (the operation
+/// name picks which runs, but a wrong guess costs only a statement).
+fn may_write(state: &AppState, request: &async_graphql::Request) -> bool {
+    match state.documents.parsed(&request.query) {
+        Some(document) => match &document.operations {
+            DocumentOperations::Single(op) => op.node.ty == OperationType::Mutation,
+            DocumentOperations::Multiple(ops) => {
+                ops.values().any(|op| op.node.ty == OperationType::Mutation)
+            }
+        },
+        // Unparsable: it fails before it runs, so it writes nothing.
+        None => false,
+    }
 }
 
 pub async fn get(
