@@ -13,7 +13,7 @@
 //! statement of its own would (read-your-writes across requests holds).
 
 use std::collections::{HashMap, HashSet};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
 use sqlx::{Postgres, Sqlite};
@@ -29,6 +29,9 @@ const QUEUE: usize = 4096;
 /// A kept connection goes back to the pool after this long without a read, so an idle
 /// process holds none and the pool's own health checks apply again.
 const KEEP_IDLE: Duration = Duration::from_secs(10);
+/// A kept connection is replaced after this long even under steady load, as the pool's
+/// `max_lifetime` (the same 30 minutes) would replace it (server-side memory, a failover).
+const KEEP_AT_MOST: Duration = Duration::from_secs(30 * 60);
 
 const IDENTITY: &str = "@identity";
 const MASTER: &str = "*";
@@ -93,6 +96,7 @@ impl VersionReader {
 
 async fn run(source: Source, mut inbox: mpsc::Receiver<Message>) {
     let mut kept: Option<Kept> = None;
+    let mut kept_since: Option<Instant> = None;
     let mut batch = Vec::with_capacity(MAX_BATCH);
     loop {
         batch.clear();
@@ -100,7 +104,7 @@ async fn run(source: Source, mut inbox: mpsc::Receiver<Message>) {
             match tokio::time::timeout(KEEP_IDLE, inbox.recv_many(&mut batch, MAX_BATCH)).await {
                 Ok(n) => n,
                 Err(_idle) => {
-                    kept = None;
+                    (kept, kept_since) = (None, None);
                     continue;
                 }
             };
@@ -130,8 +134,15 @@ async fn run(source: Source, mut inbox: mpsc::Receiver<Message>) {
         if asks.is_empty() {
             continue;
         }
+        if kept_since.is_some_and(|since| since.elapsed() >= KEEP_AT_MOST) {
+            (kept, kept_since) = (None, None);
+        }
         let owners: HashSet<&str> = asks.iter().map(|(owner, _)| owner.as_str()).collect();
-        match read_keys(&source, &mut kept, &owners.into_iter().collect::<Vec<_>>()).await {
+        let read = read_keys(&source, &mut kept, &owners.into_iter().collect::<Vec<_>>()).await;
+        kept_since = kept
+            .as_ref()
+            .map(|_| kept_since.unwrap_or_else(Instant::now));
+        match read {
             Ok(keys) => {
                 let get = |key: &str| keys.get(key).copied().unwrap_or(0);
                 for (owner, reply) in asks {

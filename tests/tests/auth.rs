@@ -632,8 +632,46 @@ async fn a_cached_caller_follows_role_changes_and_deactivation_on_the_next_reque
     );
 }
 
+/// The same through a browser session: its user is cached as a bearer token's is.
+async fn a_cached_session_user_follows_role_changes_and_deactivation_on_the_next_request(
+    db: TestDb,
+) {
+    let app = TestApp::spawn(db).await;
+    let nw = "northwind.localhost";
+    let browser = app.browser();
+    browser
+        .sign_in_with_demo_issuer(nw, "buyer@alpine.test")
+        .await;
+    for _ in 0..2 {
+        let r = browser.graphql(nw, VIEWER, None, true).await;
+        assert_eq!(
+            r.body["data"]["viewer"]["roles"],
+            json!(["buyer"]),
+            "{:?}",
+            r.body
+        );
+    }
+    let user = app.user("buyer@alpine.test").await;
+    app.sql_by_hand(
+        "UPDATE role_assignments SET role = 'viewer' WHERE user_id = $1",
+        &[&user.id],
+    )
+    .await;
+    let r = browser.graphql(nw, VIEWER, None, true).await;
+    assert_eq!(
+        r.body["data"]["viewer"]["roles"],
+        json!(["viewer"]),
+        "{:?}",
+        r.body
+    );
+    deactivate(&app, "buyer@alpine.test").await;
+    let r = browser.graphql(nw, VIEWER, None, true).await;
+    assert_eq!(r.body["data"]["viewer"], Value::Null, "{:?}", r.body);
+}
+
 on_both_backends!(
     a_cached_caller_follows_role_changes_and_deactivation_on_the_next_request,
+    a_cached_session_user_follows_role_changes_and_deactivation_on_the_next_request,
     browser_sign_in_sessions_csrf_and_logout,
     sign_in_is_refused_outside_the_users_tree_and_for_deactivated_users,
 );

@@ -85,6 +85,7 @@ pub async fn session_caller(
     state: &AppState,
     session: &Session,
     portal: &Tenant,
+    identity_version: Option<i64>,
 ) -> Result<Option<Caller>, StoreError> {
     let identity = match session.get::<SessionIdentity>(IDENTITY_KEY).await {
         Ok(Some(identity)) => identity,
@@ -104,7 +105,15 @@ pub async fn session_caller(
         end(session).await;
         return Ok(None);
     }
-    match caller_for(state, portal, &identity.issuer, &identity.subject, None).await {
+    match caller_for(
+        state,
+        portal,
+        &identity.issuer,
+        &identity.subject,
+        identity_version,
+    )
+    .await
+    {
         Ok(caller) if caller.user.id == identity.user_id => {
             // The idle expiry moves only when the session is saved; saving on every request
             // would make every read a write. Saving once a quarter of the idle time keeps an

@@ -363,7 +363,7 @@ pub async fn authenticate(
             Err(refusal) => Err(unauthenticated(&refusal)),
         };
     }
-    match browser::session_caller(state, session, portal).await {
+    match browser::session_caller(state, session, portal, identity_version).await {
         Ok(Some(caller)) => {
             if writes && !same_site_request(state, headers) {
                 tracing::warn!(user = %caller.user.id, "cross-site request with a session cookie refused");
