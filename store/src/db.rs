@@ -34,6 +34,8 @@ pub struct StoreOptions {
     pub runtime_role: String,
     /// Catalog pages kept in memory under their catalog version (0: none).
     pub page_cache_entries: usize,
+    /// What those pages may hold in memory in all, about (their structs and text).
+    pub page_cache_bytes: u64,
 }
 
 impl Default for StoreOptions {
@@ -42,6 +44,7 @@ impl Default for StoreOptions {
             max_connections: 8,
             runtime_role: "portico_app".to_owned(),
             page_cache_entries: 1024,
+            page_cache_bytes: 64 << 20,
         }
     }
 }
@@ -129,7 +132,10 @@ impl Store {
         Ok(Store {
             version_reader: Arc::new(crate::versions::VersionReader::spawn(&pools)),
             inner: Arc::new(pools),
-            pages: Arc::new(crate::catalog::PageCache::new(options.page_cache_entries)),
+            pages: Arc::new(crate::catalog::PageCache::new(
+                options.page_cache_entries,
+                options.page_cache_bytes,
+            )),
         })
     }
 

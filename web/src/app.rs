@@ -399,6 +399,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<Store> {
         max_connections: config.database.max_connections,
         runtime_role: config.database.runtime_role.clone(),
         page_cache_entries: config.catalog.page_cache_entries,
+        page_cache_bytes: config.catalog.page_cache_mib << 20,
     };
     Store::connect(&url, &options).await.map_err(|e| {
         anyhow::anyhow!(

@@ -38,6 +38,9 @@ pub struct CatalogConfig {
     /// Catalog pages kept in memory under the catalog version they were read at; every
     /// request still checks the version. 0 turns the cache off.
     pub page_cache_entries: usize,
+    /// What those pages may hold in memory in all, in MiB (about: their rows and text); a
+    /// page of long descriptions counts for more than a short one.
+    pub page_cache_mib: u64,
 }
 
 /// The search indexes under `<data_dir>/search/`.
@@ -140,6 +143,7 @@ impl Default for Config {
             },
             catalog: CatalogConfig {
                 page_cache_entries: 1024,
+                page_cache_mib: 64,
             },
         }
     }
@@ -211,6 +215,12 @@ impl Config {
         }
         if self.graphql.max_body_bytes < 1024 {
             return bad("graphql.max_body_bytes", "must be at least 1024");
+        }
+        if self.catalog.page_cache_mib == 0 || self.catalog.page_cache_mib > 1 << 20 {
+            return bad(
+                "catalog.page_cache_mib",
+                "must be between 1 and 1048576 (turn the cache off with catalog.page_cache_entries = 0)",
+            );
         }
         if self.database.max_connections == 0 {
             return bad("database.max_connections", "must be at least 1");
@@ -308,6 +318,21 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("graphql.max_depth"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_page_cache_without_a_memory_budget_is_refused_by_name() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("PORTICO_CATALOG__PAGE_CACHE_MIB", "0");
+            let err = Config::load(None, &Overrides::default())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("catalog.page_cache_mib"), "{err}");
+            jail.set_env("PORTICO_CATALOG__PAGE_CACHE_MIB", "16");
+            let config = Config::load(None, &Overrides::default()).unwrap();
+            assert_eq!(config.catalog.page_cache_mib, 16);
             Ok(())
         });
     }
