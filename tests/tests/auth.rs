@@ -597,14 +597,27 @@ async fn sign_in_is_refused_outside_the_users_tree_and_for_deactivated_users(db:
     );
 }
 
+/// How a test user reaches the API: a bearer token, or a signed-in browser's session.
+enum Via {
+    Bearer(String),
+    Session(portico_tests::Browser),
+}
+
+impl Via {
+    async fn viewer(&self, app: &TestApp) -> portico_tests::GraphqlResponse {
+        let nw = "northwind.localhost";
+        match self {
+            Via::Bearer(token) => app.graphql_as(nw, token, VIEWER).await,
+            Via::Session(browser) => browser.graphql(nw, VIEWER, None, true).await,
+        }
+    }
+}
+
 /// Providers and users are cached under the identity version: a change, through the store or
-/// by hand in SQL, is seen by the very next request with the same token.
-async fn a_cached_caller_follows_role_changes_and_deactivation_on_the_next_request(db: TestDb) {
-    let app = TestApp::spawn(db).await;
-    let nw = "northwind.localhost";
-    let token = format!("Bearer {}", app.token_for("buyer@alpine.test").await);
+/// by hand in SQL, is seen by the very next request, with the same token or session.
+async fn a_cached_user_follows_role_changes_and_deactivation(app: &TestApp, via: Via) {
     for _ in 0..2 {
-        let r = app.graphql_as(nw, &token, VIEWER).await;
+        let r = via.viewer(app).await;
         assert_eq!(
             r.body["data"]["viewer"]["roles"],
             json!(["buyer"]),
@@ -618,55 +631,37 @@ async fn a_cached_caller_follows_role_changes_and_deactivation_on_the_next_reque
         &[&user.id],
     )
     .await;
-    let r = app.graphql_as(nw, &token, VIEWER).await;
+    let r = via.viewer(app).await;
     assert_eq!(
         r.body["data"]["viewer"]["roles"],
         json!(["viewer"]),
         "{:?}",
         r.body
     );
-    deactivate(&app, "buyer@alpine.test").await;
-    assert_refused(
-        "deactivated after use",
-        &app.graphql_as(nw, &token, VIEWER).await,
-    );
+    deactivate(app, "buyer@alpine.test").await;
+    let r = via.viewer(app).await;
+    match via {
+        Via::Bearer(_) => assert_refused("deactivated after use", &r),
+        // The session ends: the browser is signed out, not refused.
+        Via::Session(_) => assert_eq!(r.body["data"]["viewer"], Value::Null, "{:?}", r.body),
+    }
 }
 
-/// The same through a browser session: its user is cached as a bearer token's is.
+async fn a_cached_caller_follows_role_changes_and_deactivation_on_the_next_request(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let token = format!("Bearer {}", app.token_for("buyer@alpine.test").await);
+    a_cached_user_follows_role_changes_and_deactivation(&app, Via::Bearer(token)).await;
+}
+
 async fn a_cached_session_user_follows_role_changes_and_deactivation_on_the_next_request(
     db: TestDb,
 ) {
     let app = TestApp::spawn(db).await;
-    let nw = "northwind.localhost";
     let browser = app.browser();
     browser
-        .sign_in_with_demo_issuer(nw, "buyer@alpine.test")
+        .sign_in_with_demo_issuer("northwind.localhost", "buyer@alpine.test")
         .await;
-    for _ in 0..2 {
-        let r = browser.graphql(nw, VIEWER, None, true).await;
-        assert_eq!(
-            r.body["data"]["viewer"]["roles"],
-            json!(["buyer"]),
-            "{:?}",
-            r.body
-        );
-    }
-    let user = app.user("buyer@alpine.test").await;
-    app.sql_by_hand(
-        "UPDATE role_assignments SET role = 'viewer' WHERE user_id = $1",
-        &[&user.id],
-    )
-    .await;
-    let r = browser.graphql(nw, VIEWER, None, true).await;
-    assert_eq!(
-        r.body["data"]["viewer"]["roles"],
-        json!(["viewer"]),
-        "{:?}",
-        r.body
-    );
-    deactivate(&app, "buyer@alpine.test").await;
-    let r = browser.graphql(nw, VIEWER, None, true).await;
-    assert_eq!(r.body["data"]["viewer"], Value::Null, "{:?}", r.body);
+    a_cached_user_follows_role_changes_and_deactivation(&app, Via::Session(browser)).await;
 }
 
 on_both_backends!(
