@@ -279,7 +279,8 @@ async fn execute(
                 versions_current: !after_mutation,
                 ..portal.clone()
             };
-            after_mutation |= may_write(state, &request);
+            let mut request = state.documents.prepare(request);
+            after_mutation |= is_mutation(&mut request);
             let access = Access::new(
                 authorizer.clone(),
                 directory.clone(),
@@ -293,9 +294,7 @@ async fn execute(
                 &portal.tenant,
                 caller.as_ref(),
             );
-            let mut request = state
-                .documents
-                .prepare(request)
+            request = request
                 .data(portal)
                 .data(access)
                 .data(loader)
@@ -345,19 +344,30 @@ async fn execute(
         .collect())
 }
 
-/// Whether an operation of a batch may be a mutation: its document holds one (the operation
-/// name picks which runs, but a wrong guess costs only a statement).
-fn may_write(state: &AppState, request: &async_graphql::Request) -> bool {
-    match state.documents.parsed(&request.query) {
-        Some(document) => match &document.operations {
-            DocumentOperations::Single(op) => op.node.ty == OperationType::Mutation,
-            DocumentOperations::Multiple(ops) => {
-                ops.values().any(|op| op.node.ty == OperationType::Mutation)
-            }
+/// The type of the operation a request runs: the named one, or the document's first.
+fn operation_type(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<OperationType> {
+    match &document.operations {
+        DocumentOperations::Single(op) => Some(op.node.ty),
+        DocumentOperations::Multiple(ops) => match operation_name {
+            Some(name) => ops
+                .iter()
+                .find(|(n, _)| n.as_str() == name)
+                .map(|(_, op)| op.node.ty),
+            None => ops.values().next().map(|op| op.node.ty),
         },
-        // Unparsable: it fails before it runs, so it writes nothing.
-        None => false,
     }
+}
+
+/// Whether a prepared request runs a mutation. One that does not parse fails before it runs,
+/// so it writes nothing.
+fn is_mutation(request: &mut async_graphql::Request) -> bool {
+    let name = request.operation_name.clone();
+    request.parsed_query().is_ok_and(|document| {
+        operation_type(document, name.as_deref()) == Some(OperationType::Mutation)
+    })
 }
 
 pub async fn get(
@@ -384,27 +394,17 @@ pub async fn get(
     };
     let operation_name = params.get("operationName").filter(|n| !n.is_empty());
     // GET must never change anything: refuse a mutation before it reaches the schema.
-    if let Some(document) = state.documents.parsed(query) {
-        let ty = match &document.operations {
-            DocumentOperations::Single(op) => Some(op.node.ty),
-            DocumentOperations::Multiple(ops) => match operation_name {
-                Some(name) => ops
-                    .iter()
-                    .find(|(n, _)| n.as_str() == name)
-                    .map(|(_, op)| op.node.ty),
-                None => ops.values().next().map(|op| op.node.ty),
-            },
-        };
-        if matches!(
-            ty,
+    if let Some(document) = state.documents.parsed(query)
+        && matches!(
+            operation_type(&document, operation_name.map(String::as_str)),
             Some(OperationType::Mutation | OperationType::Subscription)
-        ) {
-            return request_error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                ErrorCode::BadUserInput,
-                "GET runs queries only: send mutations with POST",
-            );
-        }
+        )
+    {
+        return request_error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::BadUserInput,
+            "GET runs queries only: send mutations with POST",
+        );
     }
     let mut request = async_graphql::Request::new(query.clone());
     if let Some(name) = operation_name {
