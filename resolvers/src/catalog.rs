@@ -315,6 +315,7 @@ impl Product {
 
     /// The viewer's own net price for `quantity`: a valid contract price, else the best valid
     /// price list of the viewer's region, tiered. `null` when there is none.
+    #[graphql(complexity = "crate::limits::cost::price(child_complexity)")]
     async fn price(
         &self,
         ctx: &Context<'_>,
@@ -343,6 +344,7 @@ impl Product {
     }
 
     /// The list price (quantity 1, no contract) in the viewer's region.
+    #[graphql(complexity = "crate::limits::cost::price(child_complexity)")]
     async fn list_price(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Money>> {
         if !self.readable(ctx, "listPrice")? {
             return Ok(None);
@@ -359,6 +361,7 @@ impl Product {
     }
 
     /// (list − cost) ÷ list, when both are in the same currency.
+    #[graphql(complexity = "crate::limits::cost::price(child_complexity)")]
     async fn margin(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<f64>> {
         if !self.readable(ctx, "margin")? {
             return Ok(None);

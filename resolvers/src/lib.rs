@@ -10,7 +10,9 @@ pub mod catalog;
 mod catalog_admin;
 mod error;
 mod grants;
+mod guard;
 mod ids;
+pub mod limits;
 mod request;
 pub mod search;
 mod tenancy;
@@ -97,31 +99,46 @@ impl Caller {
 /// The limits that are always on, whatever the configuration says about the rest.
 #[derive(Debug, Clone)]
 pub struct SchemaOptions {
-    pub max_depth: usize,
+    /// Depth, selections, aliases, root fields and introspection: checked on the document
+    /// before async-graphql validates it (`limits`).
+    pub limits: limits::Limits,
+    /// The cost budget of one operation, computed by async-graphql from the costs declared on
+    /// the fields (`complexity = …`): pages and lists multiply their items' cost by `first`.
     pub max_complexity: usize,
-    pub introspection: bool,
 }
 
 impl Default for SchemaOptions {
     fn default() -> Self {
         SchemaOptions {
-            max_depth: 12,
-            max_complexity: 500,
-            introspection: false,
+            limits: limits::Limits::default(),
+            max_complexity: DEFAULT_MAX_COMPLEXITY,
         }
     }
 }
+
+/// The default cost budget: a page of 100 products with a dozen fields and prices fits
+/// (about 2,000), as do a page and a search together; 80 such pages in one document do not.
+pub const DEFAULT_MAX_COMPLEXITY: usize = 5_000;
 
 pub type PorticoSchema = Schema<Query, Mutation, EmptySubscription>;
 
 /// Builds the schema with its limits.
 pub fn schema(options: &SchemaOptions) -> PorticoSchema {
     let mut builder = Schema::build(Query, Mutation::default(), EmptySubscription)
-        .limit_depth(options.max_depth)
+        .extension(guard::Guard::new(options.limits.clone()))
+        // The guard checks data depth and introspection depth apart (introspection nests
+        // deeper); async-graphql's own count, which mixes the two, is only a backstop.
+        .limit_depth(
+            options
+                .limits
+                .max_depth
+                .max(limits::MAX_INTROSPECTION_DEPTH),
+        )
         .limit_complexity(options.max_complexity)
+        .limit_directives(8)
         // Fragments that spread into each other would otherwise recurse before the depth check.
         .limit_recursive_depth(32);
-    if !options.introspection {
+    if !options.limits.introspection {
         // Field suggestions ("did you mean …") leak the schema as surely as introspection.
         builder = builder.disable_introspection().disable_suggestions();
     }
@@ -163,6 +180,7 @@ impl Query {
 
     /// The customers the caller may see: a reseller's staff see their own (sales reps in their
     /// regions), a customer admin its own record, platform admins all.
+    #[graphql(complexity = "crate::limits::cost::page(first, child_complexity)")]
     async fn customers(
         &self,
         ctx: &Context<'_>,
@@ -175,6 +193,7 @@ impl Query {
 
     /// The portal's catalog as the caller may see it: staff their own listings of every status,
     /// customers the active listings sold in their region and visible to them. Ordered by SKU.
+    #[graphql(complexity = "crate::limits::cost::page(first, child_complexity)")]
     async fn products(
         &self,
         ctx: &Context<'_>,
@@ -187,6 +206,7 @@ impl Query {
 
     /// Full-text search of the portal's catalog: typo-tolerant, prefix-matching on the last
     /// word, with facet counts over what the caller may see. `query` may be empty (browse).
+    #[graphql(complexity = "crate::limits::cost::search(first, child_complexity)")]
     async fn search(
         &self,
         ctx: &Context<'_>,
@@ -216,6 +236,7 @@ impl Query {
     }
 
     /// A customer's net price for a product, for staff who may see that customer's prices.
+    #[graphql(complexity = "crate::limits::cost::price(child_complexity)")]
     async fn price_for(
         &self,
         ctx: &Context<'_>,

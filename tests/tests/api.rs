@@ -216,16 +216,24 @@ async fn deep_and_complex_queries_are_refused_with_query_too_complex() {
         c.graphql.max_complexity = 4;
     })
     .await;
-    // Introspection nests deeply with few fields.
+    // Four levels of data fields, few of them: refused for depth before cost.
     let deep = app
         .graphql(
             "northwind.localhost",
-            "{ __schema { types { fields { type { name } } } } }",
+            "{ customers { edges { node { name } } } }",
         )
         .await;
     assert_eq!(
         deep.first_code(),
         Some("QUERY_TOO_COMPLEX"),
+        "{:?}",
+        deep.body
+    );
+    assert!(
+        deep.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nested too deep"),
         "{:?}",
         deep.body
     );

@@ -249,9 +249,14 @@ impl Application {
         };
         let directory = SharedDirectory::new(store.load_directory().await?);
         let schema = portico_resolvers::schema(&SchemaOptions {
-            max_depth: config.graphql.max_depth,
+            limits: portico_resolvers::limits::Limits {
+                max_depth: config.graphql.max_depth,
+                max_selections: config.graphql.max_selections,
+                max_aliases: config.graphql.max_aliases,
+                max_root_fields: config.graphql.max_root_fields,
+                introspection: config.introspection(),
+            },
             max_complexity: config.graphql.max_complexity,
-            introspection: config.introspection(),
         });
         let listener = TcpListener::bind(config.listen)
             .await

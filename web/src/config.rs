@@ -95,8 +95,16 @@ pub struct DatabaseConfig {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GraphqlConfig {
+    /// Nesting of data fields (introspection has its own, fixed limit).
     pub max_depth: usize,
+    /// The cost budget of one operation (declared costs: pages multiply by `first`).
     pub max_complexity: usize,
+    /// Selections of one document once its fragments are expanded.
+    pub max_selections: usize,
+    /// Aliased fields of one document once its fragments are expanded.
+    pub max_aliases: usize,
+    /// Root fields of one operation.
+    pub max_root_fields: usize,
     /// Operations in one batched POST.
     pub max_batch: usize,
     pub max_body_bytes: usize,
@@ -122,7 +130,10 @@ impl Default for Config {
             },
             graphql: GraphqlConfig {
                 max_depth: 12,
-                max_complexity: 500,
+                max_complexity: portico_resolvers::DEFAULT_MAX_COMPLEXITY,
+                max_selections: 2000,
+                max_aliases: 30,
+                max_root_fields: 20,
                 max_batch: 10,
                 max_body_bytes: 64 * 1024,
                 introspection: None,
@@ -209,6 +220,12 @@ impl Config {
         }
         if self.graphql.max_complexity == 0 {
             return bad("graphql.max_complexity", "must be at least 1");
+        }
+        if self.graphql.max_selections == 0 {
+            return bad("graphql.max_selections", "must be at least 1");
+        }
+        if self.graphql.max_root_fields == 0 {
+            return bad("graphql.max_root_fields", "must be at least 1");
         }
         if self.graphql.max_batch == 0 {
             return bad("graphql.max_batch", "must be at least 1");

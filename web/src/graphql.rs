@@ -204,6 +204,9 @@ impl Documents {
         if let Some(document) = self.cache.get(query) {
             return Some(document);
         }
+        // The parser recurses once per bracket: a document nested too deep is left to the
+        // schema, which refuses it without parsing.
+        portico_resolvers::limits::check_nesting(query).ok()?;
         let document = async_graphql::parser::parse_query(query).ok()?;
         if query.len() <= MAX_CACHED_QUERY_BYTES {
             self.cache.insert(query.to_owned(), document.clone());
