@@ -116,8 +116,8 @@ impl Default for SchemaOptions {
     }
 }
 
-/// The default cost budget: a page of 100 products with a dozen fields and prices fits
-/// (about 2,000), as do a page and a search together; 80 such pages in one document do not.
+/// The default cost budget: a page of 100 products with their prices fits; ten such pages in
+/// one document do not (`tests/tests/hostile_documents.rs`).
 pub const DEFAULT_MAX_COMPLEXITY: usize = 5_000;
 
 pub type PorticoSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -241,31 +241,4 @@ async fn introspection_where_it_is_off_is_a_clear_error_not_null() {
 }
 
 /// graphql-js 16's `getIntrospectionQuery()` with its defaults (nine `ofType` levels).
-const INTROSPECTION_QUERY: &str = r#"
-    query IntrospectionQuery {
-      __schema {
-        queryType { name }
-        mutationType { name }
-        subscriptionType { name }
-        types { ...FullType }
-        directives { name description locations args { ...InputValue } }
-      }
-    }
-    fragment FullType on __Type {
-      kind name description
-      fields(includeDeprecated: true) {
-        name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason
-      }
-      inputFields { ...InputValue }
-      interfaces { ...TypeRef }
-      enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
-      possibleTypes { ...TypeRef }
-    }
-    fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
-    fragment TypeRef on __Type {
-      kind name
-      ofType { kind name ofType { kind name ofType { kind name ofType { kind name
-        ofType { kind name ofType { kind name ofType { kind name ofType { kind name
-          ofType { kind name } } } } } } } } }
-    }
-"#;
+const INTROSPECTION_QUERY: &str = include_str!("../../bench/introspection.graphql");
