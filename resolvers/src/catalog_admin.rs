@@ -7,9 +7,9 @@ use async_graphql::{
     ComplexObject, Context, ErrorExtensions, ID, InputObject, Object, SimpleObject,
 };
 use chrono::{DateTime, Utc};
-use portico_policies::{Action, Kind};
+use portico_policies::{Action, Kind, Relation};
 use portico_store::model::{self, Money as ModelMoney};
-use portico_store::{ListingChanges, TenantScope};
+use portico_store::{CatalogVisibility, ListingChanges, TenantScope};
 
 use crate::ApiError;
 use crate::authz::Access;
@@ -143,26 +143,23 @@ impl CatalogMutations {
             return Err(ApiError::Forbidden.extend());
         }
         let owner = &portal(ctx)?.tenant;
-        // Assortment members must be this reseller's own customers; anything else is NOT_FOUND.
+        // The rows this write may touch: the owner's, and its assortment rows about the
+        // customers the caller may act for — the old assortment as well as the new one.
+        let scope = catalog_write_scope(access, &owner.id);
+        // Assortment members must be those customers; anything else is NOT_FOUND.
         let customers = match &input.customers {
             None => None,
             Some(ids) => {
                 let mut out = Vec::with_capacity(ids.len());
                 for id in ids {
                     let tenant = decode_id("Customer", id)
-                        .and_then(|raw| access.directory().tenant(&raw).cloned())
-                        .filter(|t| {
-                            t.parent_id.as_deref() == Some(owner.id.as_str())
-                                && t.deleted_at.is_none()
-                        })
+                        .filter(|raw| raw != &owner.id && scope.contains(raw))
                         .ok_or_else(|| ApiError::NotFound("customer").extend())?;
-                    out.push(tenant.id);
+                    out.push(tenant);
                 }
                 Some(out)
             }
         };
-        let mut scope_tenants = vec![owner.id.clone()];
-        scope_tenants.extend(customers.iter().flatten().cloned());
         let changes = ListingChanges {
             name: input.name,
             description: input.description,
@@ -178,7 +175,7 @@ impl CatalogMutations {
         };
         let listing = store(ctx)?
             .update_listing(
-                &TenantScope::of(scope_tenants),
+                &scope,
                 &owner.id,
                 product.listing_id(),
                 input.expected_version,
@@ -260,7 +257,31 @@ impl CatalogMutations {
     }
 }
 
-/// `Customer.contractPrices`, once the field rule allowed it.
+/// The scope of a write to `owner`'s catalog: the owner, and those of its own customers the
+/// caller may read (assortments and contract prices are rows about them; on PostgreSQL a row
+/// about a customer outside the scope is invisible, so a write could not replace it). Never a
+/// tenant outside the owner's tree, whatever the caller may read elsewhere.
+pub(crate) fn catalog_write_scope(access: &Access, owner: &str) -> TenantScope {
+    let customers = access.scope(Kind::Customer);
+    TenantScope::of(
+        std::iter::once(owner.to_owned()).chain(
+            customers
+                .tenants()
+                .filter(|id| {
+                    access
+                        .directory()
+                        .tenant(id)
+                        .is_some_and(|t| t.parent_id.as_deref() == Some(owner))
+                })
+                .cloned(),
+        ),
+    )
+}
+
+/// `Customer.contractPrices`, once the field rule allowed it. The reseller's staff see their
+/// whole record (commercial data is the reseller's own business, DESIGN section 4); anyone
+/// else — the customer's own admins — only the contract prices of products the catalog shows
+/// them: the policy's catalog predicates, as on `products` and in search.
 pub async fn contract_prices(
     ctx: &Context<'_>,
     customer: &model::Tenant,
@@ -268,9 +289,27 @@ pub async fn contract_prices(
     let Some(owner) = customer.parent_id.clone() else {
         return Ok(Vec::new());
     };
+    let access = access(ctx)?;
+    let visibility = if access.relation(&owner) == Relation::Same {
+        None
+    } else {
+        let predicates = access
+            .directory()
+            .tenant(&owner)
+            .and_then(|t| access.catalog_predicates(t));
+        // Nothing of the catalog: no product to name.
+        let Some(p) = predicates else {
+            return Ok(Vec::new());
+        };
+        Some(CatalogVisibility {
+            active_only: p.active_only,
+            sold_in: p.sold_in,
+            visible_to: p.visible_to,
+        })
+    };
     let scope = TenantScope::of([owner.clone(), customer.id.clone()]);
     let rows = store(ctx)?
-        .contract_prices_of(&scope, &owner, &customer.id)
+        .contract_prices_of(&scope, &owner, &customer.id, visibility.as_ref())
         .await
         .map_err(store_error)?;
     Ok(rows

@@ -196,10 +196,77 @@ type TierRow = (
     Option<DateTime<Utc>>,
 );
 
-/// Values bound in order after the scope (`$1`).
-enum Bind {
+/// Values bound in order (in a page, after the scope at `$1`).
+pub(crate) enum Bind {
     Text(String),
     Int(i64),
+    Time(DateTime<Utc>),
+}
+
+/// Binds `binds` to `query` in order.
+macro_rules! bind_all {
+    ($query:expr, $binds:expr) => {{
+        let mut query = $query;
+        for b in $binds {
+            query = match b {
+                $crate::catalog::Bind::Text(t) => query.bind(t.clone()),
+                $crate::catalog::Bind::Int(i) => query.bind(*i),
+                $crate::catalog::Bind::Time(t) => query.bind(*t),
+            };
+        }
+        query
+    }};
+}
+pub(crate) use bind_all;
+
+/// The policy's predicates on one reseller's catalog (`Access::catalog_predicates` in the
+/// resolvers): which of its listings a caller may see. The catalog's pages apply them, search
+/// applies them to its index, and every other path that names a listing to such a caller
+/// (a customer's contract prices) applies them through `predicates`, so the SQL is written
+/// once.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct CatalogVisibility {
+    /// Only ACTIVE listings.
+    pub active_only: bool,
+    /// Only listings sold in this region.
+    pub sold_in: Option<Region>,
+    /// RESTRICTED listings only when their assortment names this tenant.
+    pub visible_to: Option<TenantId>,
+}
+
+impl CatalogVisibility {
+    /// SQL predicates on the listing `l` (a live one, not unlisted, and the policy's): each
+    /// value is pushed onto `binds`, and is `$n` with `n = binds.len() + offset` once pushed
+    /// (`offset`: parameters bound before `binds`).
+    pub(crate) fn predicates(&self, binds: &mut Vec<Bind>, offset: usize) -> Vec<String> {
+        let mut next = |b: Bind| {
+            binds.push(b);
+            binds.len() + offset
+        };
+        let mut predicates = vec!["l.deleted_at IS NULL".to_owned()];
+        if self.active_only {
+            predicates.push("l.status = 'ACTIVE'".to_owned());
+        }
+        if let Some(region) = self.sold_in {
+            let n = next(Bind::Text(region.as_str().to_owned()));
+            predicates.push(sold_in(n));
+        }
+        if let Some(customer) = &self.visible_to {
+            let n = next(Bind::Text(customer.clone()));
+            predicates.push(format!(
+                "(l.visibility = 'ALL' OR EXISTS (SELECT 1 FROM listing_customers a WHERE a.tenant_id = l.tenant_id \
+                 AND a.listing_id = l.id AND a.customer_id = ${n}))"
+            ));
+        }
+        predicates
+    }
+}
+
+/// The listing `l` is sold in the region bound at `$n`.
+fn sold_in(n: usize) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM listing_regions r WHERE r.tenant_id = l.tenant_id AND r.listing_id = l.id AND r.region = ${n})"
+    )
 }
 
 /// The effective SKU, kept in the row by a trigger and indexed with the tenant (migration
@@ -264,10 +331,14 @@ impl Store {
             Bind::Text(q.viewer_tenant.clone().unwrap_or_default()),
             Bind::Text(q.owner.clone()),
         ];
-        let mut predicates = vec![
-            "l.tenant_id = $3".to_owned(),
-            "l.deleted_at IS NULL".to_owned(),
-        ];
+        // The policy's predicates (`$1`, the scope, is bound before `binds`).
+        let visibility = CatalogVisibility {
+            active_only: q.active_only,
+            sold_in: q.sold_in,
+            visible_to: q.visible_to.clone(),
+        };
+        let mut predicates = vec!["l.tenant_id = $3".to_owned()];
+        predicates.extend(visibility.predicates(&mut binds, 1));
         let next = |b: Bind, binds: &mut Vec<Bind>| {
             binds.push(b);
             binds.len() + 1
@@ -285,20 +356,9 @@ impl Store {
             let n = next(Bind::Text(status.as_str().to_owned()), &mut binds);
             predicates.push(format!("l.status = ${n}"));
         }
-        if q.active_only {
-            predicates.push("l.status = 'ACTIVE'".to_owned());
-        }
-        for region in [q.region, q.sold_in].into_iter().flatten() {
+        if let Some(region) = q.region {
             let n = next(Bind::Text(region.as_str().to_owned()), &mut binds);
-            predicates.push(format!(
-                "EXISTS (SELECT 1 FROM listing_regions r WHERE r.tenant_id = l.tenant_id AND r.listing_id = l.id AND r.region = ${n})"
-            ));
-        }
-        if let Some(customer) = &q.visible_to {
-            let n = next(Bind::Text(customer.clone()), &mut binds);
-            predicates.push(format!(
-                "(l.visibility = 'ALL' OR EXISTS (SELECT 1 FROM listing_customers c WHERE c.tenant_id = l.tenant_id AND c.listing_id = l.id AND c.customer_id = ${n}))"
-            ));
+            predicates.push(sold_in(n));
         }
         if let Some((sku, id)) = &q.after {
             let n = next(Bind::Text(sku.clone()), &mut binds);
@@ -400,14 +460,8 @@ impl Store {
                     1
                 ),
             );
-            let mut query = sqlx::query_as::<_, CatalogDbRow>(&sql).bind(scope.json());
-            for b in &binds {
-                query = match b {
-                    Bind::Text(t) => query.bind(t.clone()),
-                    Bind::Int(i) => query.bind(*i),
-                };
-            }
-            let rows = query.fetch_all(&mut *conn).await?;
+            let query = sqlx::query_as::<_, CatalogDbRow>(&sql).bind(scope.json());
+            let rows = bind_all!(query, &binds).fetch_all(&mut *conn).await?;
             rows.into_iter()
                 .map(|r| {
                     let regions = parse_list(r.region_list.as_deref().unwrap_or_default())?;

@@ -5,24 +5,17 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::catalog::{Bind, CatalogVisibility, bind_all};
 use crate::db::scoped;
 use crate::model::*;
 use crate::repo::{LISTING_SELECT, ListingRow, append_audit, enqueue_outbox, listing_from_row};
 use crate::{Store, StoreError, TenantScope};
 
-/// Replaces one of a listing's sets (`listing_regions.region`, `listing_customers.customer_id`)
-/// inside the caller's write transaction.
-macro_rules! replace_listing_set {
+/// Adds values to one of a listing's sets (`listing_regions.region`,
+/// `listing_customers.customer_id`) inside the caller's write transaction; the caller deleted
+/// the ones it replaces.
+macro_rules! insert_listing_set {
     ($conn:ident, $table:literal, $column:literal, $owner:expr, $listing:expr, $values:expr) => {{
-        sqlx::query(concat!(
-            "DELETE FROM ",
-            $table,
-            " WHERE tenant_id = $1 AND listing_id = $2"
-        ))
-        .bind($owner)
-        .bind($listing)
-        .execute(&mut *$conn)
-        .await?;
         for value in $values {
             sqlx::query(concat!(
                 "INSERT INTO ",
@@ -41,6 +34,45 @@ macro_rules! replace_listing_set {
     }};
 }
 
+/// Replaces a listing's regions inside the caller's write transaction.
+macro_rules! replace_listing_regions {
+    ($conn:ident, $owner:expr, $listing:expr, $regions:expr) => {{
+        sqlx::query("DELETE FROM listing_regions WHERE tenant_id = $1 AND listing_id = $2")
+            .bind($owner)
+            .bind($listing)
+            .execute(&mut *$conn)
+            .await?;
+        insert_listing_set!(
+            $conn,
+            "listing_regions",
+            "region",
+            $owner,
+            $listing,
+            $regions.iter().map(|r| r.as_str())
+        );
+    }};
+}
+
+/// A listing's assortment as the write's scope sees it (customer ids, sorted): on PostgreSQL
+/// row-level security shows only rows about customers in scope, and the same predicate keeps
+/// SQLite identical.
+macro_rules! assortment_in_scope {
+    ($conn:ident, $d:ident, $scope:expr, $owner:expr, $listing:expr) => {{
+        let sql = format!(
+            "SELECT customer_id FROM listing_customers WHERE tenant_id = $1 AND listing_id = $2 \
+             AND {} ORDER BY customer_id",
+            $d.in_json("customer_id", 3)
+        );
+        let customers: Vec<String> = sqlx::query_scalar(&sql)
+            .bind($owner)
+            .bind($listing)
+            .bind($scope.json())
+            .fetch_all(&mut *$conn)
+            .await?;
+        customers
+    }};
+}
+
 /// What an update changes; `None` leaves a value as it is.
 #[derive(Debug, Clone, Default)]
 pub struct ListingChanges {
@@ -49,7 +81,11 @@ pub struct ListingChanges {
     pub regions: Option<Vec<Region>>,
     pub status: Option<ListingStatus>,
     pub visibility: Option<Visibility>,
-    /// The assortment: the customers a RESTRICTED listing is visible to (replaced whole).
+    /// The assortment: the customers a RESTRICTED listing is visible to. Replaced whole
+    /// within the write's scope: an assortment row names a customer, and only rows of customers
+    /// in the scope are touched (on PostgreSQL, row-level security shows no other; the same
+    /// predicate in the SQL keeps SQLite identical). So the scope must hold every customer of
+    /// the owner the caller acts for, not just the new ones.
     pub customers: Option<Vec<TenantId>>,
 }
 
@@ -114,9 +150,14 @@ impl Store {
                     expected: expected_version,
                 });
             }
-            let before_state = serde_json::json!({
+            let mut before_state = serde_json::json!({
                 "name": before.name, "status": before.status, "visibility": before.visibility, "version": before.version,
             });
+            // An assortment change records the customers before and after.
+            if changes.customers.is_some() {
+                before_state["customers"] =
+                    assortment_in_scope!(conn, d, scope, owner, listing_id).into();
+            }
             let now = Utc::now();
             let updated = sqlx::query(
                 "UPDATE listings SET name = COALESCE($1, name), description = COALESCE($2, description), \
@@ -147,7 +188,18 @@ impl Store {
                         format!("{outside} is not a customer in scope"),
                     ));
                 }
-                replace_listing_set!(
+                // The rows of the customers in scope, old and new alike.
+                let delete = format!(
+                    "DELETE FROM listing_customers WHERE tenant_id = $1 AND listing_id = $2 AND {}",
+                    d.in_json("customer_id", 3)
+                );
+                sqlx::query(&delete)
+                    .bind(owner)
+                    .bind(listing_id)
+                    .bind(scope.json())
+                    .execute(&mut *conn)
+                    .await?;
+                insert_listing_set!(
                     conn,
                     "listing_customers",
                     "customer_id",
@@ -157,14 +209,7 @@ impl Store {
                 );
             }
             if let Some(regions) = &changes.regions {
-                replace_listing_set!(
-                    conn,
-                    "listing_regions",
-                    "region",
-                    owner,
-                    listing_id,
-                    regions.iter().map(|r| r.as_str())
-                );
+                replace_listing_regions!(conn, owner, listing_id, regions);
             }
             let row: ListingRow = sqlx::query_as(&sql)
                 .bind(listing_id)
@@ -187,13 +232,15 @@ impl Store {
             entry.action = "listing.updated".into();
             entry.target = format!("listing:{listing_id}");
             entry.before_state = Some(before_state.to_string());
-            entry.after_state = Some(
-                serde_json::json!({
-                    "name": after.name, "status": after.status.as_str(), "visibility": after.visibility.as_str(),
-                    "regions": join_list(&after.regions), "version": after.version,
-                })
-                .to_string(),
-            );
+            let mut after_state = serde_json::json!({
+                "name": after.name, "status": after.status.as_str(), "visibility": after.visibility.as_str(),
+                "regions": join_list(&after.regions), "version": after.version,
+            });
+            if changes.customers.is_some() {
+                after_state["customers"] =
+                    assortment_in_scope!(conn, d, scope, owner, listing_id).into();
+            }
+            entry.after_state = Some(after_state.to_string());
             append_audit!(conn, d, owner, &entry);
             enqueue_outbox!(
                 conn,
@@ -362,30 +409,45 @@ type ContractPriceDbRow = (
 );
 
 impl Store {
-    /// A customer's contract prices with `owner`, current and future, by SKU.
+    /// A customer's contract prices with `owner`, current and future, by SKU: every one
+    /// (`visibility` `None`: the reseller's own record, for its staff), or only those on
+    /// listings the catalog shows under `visibility` (for anyone who sees the catalog as a
+    /// customer: live listings the policy's predicates let through).
     pub async fn contract_prices_of(
         &self,
         scope: &TenantScope,
         owner: &str,
         customer_id: &str,
+        visibility: Option<&CatalogVisibility>,
     ) -> Result<Vec<ContractPriceRow>, StoreError> {
         if !scope.contains(owner) || !scope.contains(customer_id) {
             return Ok(Vec::new());
         }
+        let mut binds = vec![
+            Bind::Text(owner.to_owned()),
+            Bind::Text(customer_id.to_owned()),
+            Bind::Time(Utc::now()),
+        ];
+        let mut predicates = vec![
+            "c.tenant_id = $1".to_owned(),
+            "c.customer_id = $2".to_owned(),
+            "(c.valid_to IS NULL OR c.valid_to > $3)".to_owned(),
+        ];
+        if let Some(visibility) = visibility {
+            predicates.extend(visibility.predicates(&mut binds, 0));
+        }
+        let sql = format!(
+            "SELECT c.listing_id, COALESCE(l.sku, m.sku), COALESCE(l.name, m.name), c.amount, c.currency, \
+             c.valid_from, c.valid_to FROM contract_prices c \
+             JOIN listings l ON l.id = c.listing_id AND l.tenant_id = c.tenant_id \
+             LEFT JOIN master_products m ON m.id = l.master_product_id \
+             WHERE {} ORDER BY 2",
+            predicates.join(" AND ")
+        );
         scoped!(self, scope, read, |conn, _d| {
-            let rows: Vec<ContractPriceDbRow> = sqlx::query_as(
-                "SELECT c.listing_id, COALESCE(l.sku, m.sku), COALESCE(l.name, m.name), c.amount, c.currency, \
-                 c.valid_from, c.valid_to FROM contract_prices c \
-                 JOIN listings l ON l.id = c.listing_id AND l.tenant_id = c.tenant_id \
-                 LEFT JOIN master_products m ON m.id = l.master_product_id \
-                 WHERE c.tenant_id = $1 AND c.customer_id = $2 AND (c.valid_to IS NULL OR c.valid_to > $3) \
-                 ORDER BY 2",
-            )
-            .bind(owner)
-            .bind(customer_id)
-            .bind(Utc::now())
-            .fetch_all(&mut *conn)
-            .await?;
+            let rows: Vec<ContractPriceDbRow> = bind_all!(sqlx::query_as(&sql), &binds)
+                .fetch_all(&mut *conn)
+                .await?;
             Ok(rows
                 .into_iter()
                 .map(
@@ -474,14 +536,7 @@ impl Store {
                     id
                 }
             };
-            replace_listing_set!(
-                conn,
-                "listing_regions",
-                "region",
-                owner,
-                id.as_str(),
-                regions.iter().map(|r| r.as_str())
-            );
+            replace_listing_regions!(conn, owner, id.as_str(), regions);
             let mut entry = audit.clone();
             entry.action = "listing.listed".into();
             entry.target = format!("listing:{id}");

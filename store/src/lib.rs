@@ -22,7 +22,7 @@ pub mod seed;
 mod sessions;
 mod versions;
 
-pub use catalog::{CatalogQuery, CatalogRow, PriceQuery, Versions};
+pub use catalog::{CatalogQuery, CatalogRow, CatalogVisibility, PriceQuery, Versions};
 pub use catalog_admin::{ContractPriceRow, ListingChanges};
 pub use db::{Backend, Readiness, Store, StoreOptions, redact_url};
 pub use error::StoreError;
