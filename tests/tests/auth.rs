@@ -850,3 +850,110 @@ async fn a_verified_token_is_still_refused_once_it_expires() {
         .await;
     assert_refused("a cached identity on another tree", &elsewhere);
 }
+
+/// A browser that does not follow redirects, so a test sees each `Location` the portal sends.
+fn step_by_step_browser(app: &TestApp) -> reqwest::Client {
+    let addr: std::net::SocketAddr = ([127, 0, 0, 1], app.port).into();
+    reqwest::Client::builder()
+        .cookie_provider(std::sync::Arc::new(reqwest::cookie::Jar::default()))
+        .timeout(Duration::from_secs(30))
+        .redirect(reqwest::redirect::Policy::none())
+        .resolve("northwind.localhost", addr)
+        .build()
+        .unwrap()
+}
+
+/// Signs `email` in on northwind's portal through the demo issuer, starting at
+/// `/auth/login?return_to={return_to}` (`return_to` as it appears in the query string), and
+/// answers the portal callback's status and `Location`, or why there was no answer.
+async fn callback_after_sign_in(
+    app: &TestApp,
+    email: &str,
+    return_to: &str,
+) -> Result<(StatusCode, Option<String>), String> {
+    let browser = step_by_step_browser(app);
+    let portal = format!("http://northwind.localhost:{}", app.port);
+    let location = |r: &reqwest::Response| {
+        r.headers()
+            .get("location")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+    };
+    let login = browser
+        .get(format!("{portal}/auth/login?return_to={return_to}"))
+        .send()
+        .await
+        .map_err(|e| format!("login: {e}"))?;
+    if login.status() != StatusCode::SEE_OTHER {
+        return Err(format!("login answered {}", login.status()));
+    }
+    let authorize = location(&login).ok_or("login sent no Location")?;
+    let page = browser
+        .get(&authorize)
+        .send()
+        .await
+        .map_err(|e| format!("authorize page: {e}"))?;
+    assert_eq!(page.status(), StatusCode::OK, "the demo issuer's page");
+    let mut form = portico_tests::hidden_inputs(&page.text().await.unwrap());
+    form.push(("user".into(), email.into()));
+    let picked = browser
+        .post(format!("{portal}/demo-issuer/authorize"))
+        .form(&form)
+        .send()
+        .await
+        .map_err(|e| format!("authorize: {e}"))?;
+    assert_eq!(
+        picked.status(),
+        StatusCode::SEE_OTHER,
+        "a code for the portal"
+    );
+    let callback = location(&picked).ok_or("the demo issuer sent no Location")?;
+    assert!(
+        callback.starts_with(&format!("{portal}/auth/callback?code=")),
+        "{callback}"
+    );
+    let landed = browser
+        .get(&callback)
+        .send()
+        .await
+        .map_err(|e| format!("callback: {e}"))?;
+    Ok((landed.status(), location(&landed)))
+}
+
+#[tokio::test]
+async fn a_hostile_return_to_lands_on_the_portal_after_sign_in() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let base = reqwest::Url::parse(&format!("http://northwind.localhost:{}/", app.port)).unwrap();
+    // (return_to as sent in the login URL's query, where the callback must send the browser)
+    let cases = [
+        // Decoded by the query string to a tab, newlines, a backslash: all mean `//evil`.
+        ("/%09/evil.example", "/"),
+        ("/%0a/evil.example", "/"),
+        ("/%0d/evil.example", "/"),
+        ("/%0d%0a/evil.example", "/"),
+        ("/%5Cevil.example", "/"),
+        ("%2F%2Fevil.example", "/"),
+        ("%2F%2F%2Fevil.example", "/"),
+        ("/%2E//evil.example", "/"),
+        ("http:evil.example", "/"),
+        ("javascript:alert(1)", "/"),
+        ("https%3A%2F%2Fevil.example%2F", "/"),
+        // Encoded twice: a path on the portal, which a browser never decodes.
+        ("/%2509/evil.example", "/%09/evil.example"),
+        // A legitimate path, query and fragment survive.
+        ("%2Fcatalog%3Fpage%3D2%23top", "/catalog?page=2#top"),
+    ];
+    for (return_to, want) in cases {
+        let answer = callback_after_sign_in(&app, "buyer@alpine.test", return_to).await;
+        let (status, location) = answer.unwrap_or_else(|why| panic!("{return_to}: {why}"));
+        assert_eq!(status, StatusCode::SEE_OTHER, "{return_to}");
+        let location = location.unwrap_or_else(|| panic!("{return_to}: no Location"));
+        assert_eq!(location, want, "{return_to}");
+        // What a browser makes of it: the portal, always.
+        let target = base.join(&location).unwrap();
+        assert_eq!(
+            target.origin(),
+            base.origin(),
+            "{return_to} sends the browser to {target}"
+        );
+    }
+}
