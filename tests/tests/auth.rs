@@ -957,3 +957,127 @@ async fn a_hostile_return_to_lands_on_the_portal_after_sign_in() {
         );
     }
 }
+
+/// The authorize request of a portal's sign-in with `redirect_uri`, as the portal sends it.
+fn authorize_params(redirect_uri: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("response_type", "code".into()),
+        ("client_id", "portico-demo".into()),
+        ("scope", "openid email".into()),
+        ("state", "some-state".into()),
+        ("code_challenge", "a".repeat(43)),
+        ("code_challenge_method", "S256".into()),
+        ("redirect_uri", redirect_uri.into()),
+    ]
+}
+
+#[tokio::test]
+async fn the_demo_issuer_sends_codes_only_to_a_portals_own_callback() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let port = app.port;
+    let hostile = [
+        // User info: everything before `@` is a user name, the host is evil.example.
+        format!("http://northwind.localhost:{port}@evil.example/auth/callback"),
+        "http://northwind.localhost@evil.example/auth/callback".to_owned(),
+        format!("http://user@northwind.localhost:{port}/auth/callback"),
+        format!("http://user:pw@northwind.localhost:{port}/auth/callback"),
+        format!("http://northwind.localhost:{port}%2e@evil.example/auth/callback"),
+        // Tabs and newlines, which a URL parser drops.
+        format!("http://northwind.localhost:{port}\t@evil.example/auth/callback"),
+        format!("http://northwind.localhost:{port}\n@evil.example/auth/callback"),
+        format!("http://northwind.localhost:{port}\r\n@evil.example/auth/callback"),
+        format!("http://northwind.localhost:{port}/auth/call\tback"),
+        // Backslashes, which a URL parser reads as slashes.
+        format!("http://evil.example\\@northwind.localhost:{port}/auth/callback"),
+        format!("http://northwind.localhost:{port}\\@evil.example/auth/callback"),
+        format!("http://northwind.localhost:{port}\\evil.example/auth/callback"),
+        format!("http://northwind.localhost:{port}/auth\\callback"),
+        // Encoded dots, in the host or as path segments.
+        format!("http://northwind%2elocalhost:{port}/auth/callback"),
+        format!("http://northwind.localhost%2e:{port}/auth/callback"),
+        format!("http://northwind.localhost:{port}/x/%2e%2e/auth/callback"),
+        format!("http://northwind.localhost:{port}/auth/callback/%2e%2e/callback"),
+        // Another host, port or scheme than a portal's; another path; a fragment or query.
+        "http://evil.example/auth/callback".to_owned(),
+        format!("http://northwind.localhost.evil.example:{port}/auth/callback"),
+        "http://northwind.localhost:1/auth/callback".to_owned(),
+        format!("https://northwind.localhost:{port}/auth/callback"),
+        format!("ftp://northwind.localhost:{port}/auth/callback"),
+        format!("http://northwind.localhost:{port}/auth/callback/"),
+        format!("http://northwind.localhost:{port}/auth/callbackx"),
+        format!("http://northwind.localhost:{port}/auth/callback#x"),
+        format!("http://northwind.localhost:{port}/auth/callback?next=/"),
+        format!("//northwind.localhost:{port}/auth/callback"),
+        "not a url".to_owned(),
+    ];
+    for redirect_uri in &hostile {
+        let params = authorize_params(redirect_uri);
+        let page = app
+            .client
+            .get(format!("{}/demo-issuer/authorize", app.address))
+            .header("host", "northwind.localhost")
+            .query(&params)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::BAD_REQUEST, "{redirect_uri:?}");
+        let body = page.text().await.unwrap();
+        assert!(body.contains("redirect_uri"), "{redirect_uri:?}: {body}");
+
+        // The form's POST checks again: a forged form never gets a code either.
+        let mut form = params.clone();
+        form.push(("user", "buyer@alpine.test".into()));
+        let submitted = app
+            .client
+            .post(format!("{}/demo-issuer/authorize", app.address))
+            .header("host", "northwind.localhost")
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            submitted.status(),
+            StatusCode::BAD_REQUEST,
+            "{redirect_uri:?} got {:?}",
+            submitted.headers().get("location")
+        );
+        assert!(submitted.headers().get("location").is_none());
+    }
+
+    // The portals' own callbacks still work: on the port the server listens on, or behind a
+    // proxy on the scheme's default port.
+    let legitimate = [
+        format!("http://northwind.localhost:{port}/auth/callback"),
+        format!("http://contoso.localhost:{port}/auth/callback"),
+        "http://platform.localhost/auth/callback".to_owned(),
+    ];
+    for redirect_uri in &legitimate {
+        let params = authorize_params(redirect_uri);
+        let page = app
+            .client
+            .get(format!("{}/demo-issuer/authorize", app.address))
+            .header("host", "northwind.localhost")
+            .query(&params)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::OK, "{redirect_uri}");
+        let mut form = params.clone();
+        form.push(("user", "buyer@alpine.test".into()));
+        let submitted = app
+            .client
+            .post(format!("{}/demo-issuer/authorize", app.address))
+            .header("host", "northwind.localhost")
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(submitted.status(), StatusCode::SEE_OTHER, "{redirect_uri}");
+        let location = submitted.headers()["location"].to_str().unwrap();
+        assert!(
+            location.starts_with(&format!("{redirect_uri}?code="))
+                && location.ends_with("&state=some-state"),
+            "{location}"
+        );
+    }
+}

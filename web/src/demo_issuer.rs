@@ -26,10 +26,10 @@ use portico_store::seed::DEMO_ISSUER;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use url::Url;
 
 use crate::app::AppState;
 use crate::html::escape;
-use crate::portal;
 
 /// The client id portals use with the demo issuer (the seeded platform provider's).
 pub const DEMO_CLIENT_ID: &str = "portico-demo";
@@ -231,6 +231,12 @@ impl DemoIssuer {
         let _ = self.self_url.set(url);
     }
 
+    /// The port this server listens on, once bound: a portal's callback may name it.
+    fn own_port(&self) -> Option<u16> {
+        let url = Url::parse(self.self_url.get()?).ok()?;
+        url.port_or_known_default()
+    }
+
     /// The token endpoint as the server itself calls it.
     pub fn token_endpoint(&self) -> String {
         format!(
@@ -320,9 +326,52 @@ fn bad_request(message: &str) -> Response {
         .into_response()
 }
 
-/// Checks what must hold before a user is asked anything; the redirect URI must be a portal's
-/// own callback so the page cannot be used to bounce codes to another site.
-fn check_request(state: &AppState, p: &AuthorizeParams) -> Result<(), &'static str> {
+/// `redirect_uri` as a portal's own callback, or why not: the origin (scheme, host, port) of a
+/// portal in the directory, on the scheme the portals are served with and the port this server
+/// listens on (or the scheme's default, behind a proxy), path `/auth/callback`, nothing else.
+/// Judged on the URL a browser will follow (WHATWG, the `url` crate), never on its text: in
+/// `http://portal:8080@evil.example/` the portal is a user name, a backslash is a slash, tabs
+/// and newlines vanish. Otherwise the pick-a-user page would send codes to another site.
+fn portal_callback(state: &AppState, raw: &str) -> Result<Url, &'static str> {
+    let url = Url::parse(raw).map_err(|_| "redirect_uri is not an absolute URL")?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("redirect_uri must not carry a user name or password");
+    }
+    if url.fragment().is_some() {
+        return Err("redirect_uri must not have a fragment");
+    }
+    let scheme = if state.config.secure_cookies() {
+        "https"
+    } else {
+        "http"
+    };
+    let own_port = state.demo_issuer.as_ref().and_then(|i| i.own_port());
+    let portal_host = url
+        .host_str()
+        .is_some_and(|host| state.directory.current().tenant_for_host(host).is_some());
+    // `port()` is `None` for the scheme's default port, written or not.
+    let port_ok = url.port().is_none() || url.port() == own_port;
+    if url.scheme() != scheme || !portal_host || !port_ok {
+        return Err("redirect_uri must be on a portal's own origin (scheme, host and port)");
+    }
+    if url.path() != "/auth/callback" || url.query().is_some() {
+        return Err("redirect_uri must be a portal's /auth/callback, without a query");
+    }
+    // Written as the parser writes it, so the text the token request must repeat is the URL
+    // that was checked: a tab, backslash, `%2e` segment or upper-case host means a client
+    // that is not a portal, and is refused rather than silently rewritten.
+    if url.as_str() != raw {
+        return Err(
+            "redirect_uri must be written in canonical form (no whitespace, backslashes, dot \
+             segments, encoded host characters or upper case)",
+        );
+    }
+    Ok(url)
+}
+
+/// Checks what must hold before a user is asked anything; answers the portal callback the
+/// code will go to.
+fn check_request(state: &AppState, p: &AuthorizeParams) -> Result<Url, &'static str> {
     if p.response_type != "code" {
         return Err("response_type must be \"code\"");
     }
@@ -335,19 +384,9 @@ fn check_request(state: &AppState, p: &AuthorizeParams) -> Result<(), &'static s
     if p.code_challenge_method != "S256" || p.code_challenge.len() < 43 {
         return Err("PKCE is required: code_challenge with code_challenge_method S256");
     }
-    let Some(rest) = p
-        .redirect_uri
-        .strip_prefix("http://")
-        .or_else(|| p.redirect_uri.strip_prefix("https://"))
-    else {
-        return Err("redirect_uri must be a portal's /auth/callback");
-    };
-    let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-    let host = portal::normalize_host(authority);
-    if path != "auth/callback" || state.directory.current().tenant_for_host(&host).is_none() {
-        return Err("redirect_uri must be a portal's /auth/callback");
-    }
-    Ok(())
+    portal_callback(state, &p.redirect_uri).inspect_err(|why| {
+        tracing::warn!(redirect_uri = ?p.redirect_uri, reason = why, "demo issuer refused a redirect_uri");
+    })
 }
 
 /// The pick-a-demo-user page.
@@ -449,9 +488,10 @@ pub async fn authorize_submit(
     let Some(issuer) = &state.demo_issuer else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    if let Err(why) = check_request(&state, &params) {
-        return bad_request(why);
-    }
+    let callback = match check_request(&state, &params) {
+        Ok(url) => url,
+        Err(why) => return bad_request(why),
+    };
     let Some(email) = &params.user else {
         return bad_request("pick a user");
     };
@@ -480,29 +520,13 @@ pub async fn authorize_submit(
             },
         );
     }
-    let separator = if params.redirect_uri.contains('?') {
-        '&'
-    } else {
-        '?'
-    };
-    let location = format!(
-        "{}{separator}code={}&state={}",
-        params.redirect_uri,
-        urlencode(&code),
-        urlencode(&params.state)
-    );
-    Redirect::to(&location).into_response()
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    // Built from the checked URL: the browser goes exactly where the check looked.
+    let mut location = callback;
+    location
+        .query_pairs_mut()
+        .append_pair("code", &code)
+        .append_pair("state", &params.state);
+    Redirect::to(location.as_str()).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -531,7 +555,7 @@ pub async fn token(State(state): State<AppState>, Form(req): Form<TokenRequest>)
         return StatusCode::NOT_FOUND.into_response();
     };
     let issued = match req.grant_type.as_str() {
-        "authorization_code" => code_grant(&issuer, &req),
+        "authorization_code" => code_grant(&state, &issuer, &req),
         "client_credentials" => client_credentials(&state, &issuer, &req).await,
         _ => Err(token_error(
             StatusCode::BAD_REQUEST,
@@ -545,7 +569,11 @@ pub async fn token(State(state): State<AppState>, Form(req): Form<TokenRequest>)
     }
 }
 
-fn code_grant(issuer: &DemoIssuer, req: &TokenRequest) -> Result<Value, Response> {
+fn code_grant(
+    state: &AppState,
+    issuer: &DemoIssuer,
+    req: &TokenRequest,
+) -> Result<Value, Response> {
     let invalid = |why: &str| token_error(StatusCode::BAD_REQUEST, "invalid_grant", why);
     let code = req
         .code
@@ -570,6 +598,12 @@ fn code_grant(issuer: &DemoIssuer, req: &TokenRequest) -> Result<Value, Response
         return Err(invalid(
             "redirect_uri differs from the authorization request",
         ));
+    }
+    // Checked again: the directory may have changed since the code was issued (a portal
+    // removed), and the code must never be honoured for anything but a portal's callback.
+    if let Err(why) = portal_callback(state, &pending.redirect_uri) {
+        tracing::warn!(redirect_uri = ?pending.redirect_uri, reason = why, "demo issuer refused a code exchange");
+        return Err(invalid(why));
     }
     let verifier = req
         .code_verifier
