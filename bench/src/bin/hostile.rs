@@ -110,7 +110,10 @@ async fn run() -> anyhow::Result<()> {
     let (tenant_levels, tenant_fan) = fan_out_up_to("Tenant", doc_limit);
     let (query_levels, query_fan) = fan_out_up_to("Query", doc_limit);
     let mut cases: Vec<(String, String)> = vec![
-        ("floor: { tenant { slug } }".into(), "{ tenant { slug } }".into()),
+        (
+            "floor: { tenant { slug } }".into(),
+            "{ tenant { slug } }".into(),
+        ),
         (
             "accepted: graphql-js introspection query".into(),
             introspection,
@@ -161,7 +164,9 @@ async fn run() -> anyhow::Result<()> {
     ));
     cases.push((
         "anonymous operations `query{__typename}` (body limit)".into(),
-        filled("", "", doc_limit, |i| format!("query q{i} {{ __typename }}\n")),
+        filled("", "", doc_limit, |i| {
+            format!("query q{i} {{ __typename }}\n")
+        }),
     ));
 
     println!("# Hostile documents");
