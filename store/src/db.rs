@@ -65,7 +65,60 @@ pub(crate) enum Pools {
     Postgres {
         app: PgPool,
         owner: Box<PgConnectOptions>,
+        runtime_role: String,
     },
+}
+
+/// Who a PostgreSQL store's connections log in as, and whether a statement run on one of them
+/// could leave row-level security (`Store::pg_login`).
+///
+/// The server's connections switch to the runtime role (`SET ROLE`); any statement may switch
+/// back (`RESET ROLE`) to the login role, and from there to any role the login is a member of.
+/// So the fence holds against injected SQL only when the login role itself can do no more than
+/// the runtime role: the runtime role, or a member of it that is no superuser, has no
+/// BYPASSRLS, is a member of no such role and does not own the tables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PgLogin {
+    /// The login role (`session_user`).
+    pub user: String,
+    /// The role the server's transactions run as (`database.runtime_role`).
+    pub runtime_role: String,
+    /// The login is the runtime role or a member of it (it may `SET ROLE` to it).
+    pub reaches_runtime_role: bool,
+    /// The login may apply migrations and write the demo dataset: a superuser, a member of the
+    /// tables' owner, or, on a database not yet migrated, a role that may create tables in its
+    /// schema (it would own them).
+    pub migrates: bool,
+    /// How a statement on these connections could leave row-level security (e.g. "it is a
+    /// superuser"); `None` for a dedicated login role, which cannot.
+    pub escape: Option<String>,
+}
+
+impl PgLogin {
+    /// A login role that cannot leave row-level security: the production setup.
+    pub fn is_dedicated(&self) -> bool {
+        self.escape.is_none()
+    }
+
+    /// What to do when the login may not become the runtime role.
+    pub fn not_a_member(&self) -> String {
+        format!(
+            "the login role {} may not SET ROLE {}: as a superuser (or a role with ADMIN on \
+             {}), run `GRANT {} TO {}`",
+            self.user, self.runtime_role, self.runtime_role, self.runtime_role, self.user
+        )
+    }
+}
+
+/// What a database holds, for commands that need data (`Store::contents`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Contents {
+    /// Not migrated: Portico's tables are not there.
+    Empty,
+    /// Migrated, without the demo dataset.
+    NoDemo,
+    /// The demo dataset, at this seed version.
+    Demo(String),
 }
 
 /// What `/readyz` reports.
@@ -125,6 +178,7 @@ impl Store {
             Pools::Postgres {
                 app,
                 owner: Box::new(owner),
+                runtime_role: options.runtime_role.clone(),
             }
         } else {
             return Err(StoreError::UnsupportedUrl(redact_url(url)));
@@ -150,17 +204,173 @@ impl Store {
         &self.inner
     }
 
-    /// Applies pending migrations (as the owner on PostgreSQL). Safe to run repeatedly.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        match self.pools() {
-            Pools::Sqlite { write, .. } => SQLITE_MIGRATOR.run(write).await?,
-            Pools::Postgres { owner, .. } => {
+    /// Applies pending migrations (as the owner on PostgreSQL) and says how many of this
+    /// build's are applied now. Safe to run repeatedly.
+    ///
+    /// A PostgreSQL login that may not migrate (a dedicated login role, `PgLogin`) applies
+    /// nothing: it succeeds when every migration of this build is applied already, and
+    /// otherwise says to run `portico migrate` with the owner's URL.
+    pub async fn migrate(&self) -> Result<Readiness, StoreError> {
+        const APPLIED: &str = "SELECT version FROM _sqlx_migrations WHERE success";
+        let applied: Vec<i64> = match self.pools() {
+            Pools::Sqlite { write, .. } => {
+                SQLITE_MIGRATOR.run(write).await?;
+                sqlx::query_scalar(APPLIED).fetch_all(write).await?
+            }
+            Pools::Postgres {
+                owner,
+                runtime_role,
+                ..
+            } => {
                 let mut conn = sqlx::PgConnection::connect_with(owner.as_ref()).await?;
-                POSTGRES_MIGRATOR.run(&mut conn).await?;
+                let login = read_pg_login(&mut conn, runtime_role).await?;
+                if login.migrates {
+                    // Counted on the owner's connection: the owner need not be a member of
+                    // the runtime role.
+                    POSTGRES_MIGRATOR.run(&mut conn).await?;
+                    let applied = sqlx::query_scalar(APPLIED).fetch_all(&mut conn).await?;
+                    conn.close().await?;
+                    applied
+                } else {
+                    conn.close().await?;
+                    return self.check_migrated_as(&login).await;
+                }
+            }
+        };
+        Ok(self.readiness_of(&applied))
+    }
+
+    /// How many of this build's migrations are among `applied`.
+    fn readiness_of(&self, applied: &[i64]) -> Readiness {
+        let migrator = match self.backend() {
+            Backend::Sqlite => &SQLITE_MIGRATOR,
+            Backend::Postgres => &POSTGRES_MIGRATOR,
+        };
+        let expected: Vec<i64> = migrator
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration())
+            .map(|m| m.version)
+            .collect();
+        Readiness {
+            applied: expected.iter().filter(|v| applied.contains(v)).count(),
+            expected: expected.len(),
+        }
+    }
+
+    /// For a login that may not migrate: every migration of this build is applied.
+    async fn check_migrated_as(&self, login: &PgLogin) -> Result<Readiness, StoreError> {
+        let refuse = |message: String| StoreError::Invalid {
+            field: "database_url",
+            message,
+        };
+        if !login.reaches_runtime_role {
+            return Err(refuse(login.not_a_member()));
+        }
+        let applied: Vec<i64> = match self.pools() {
+            Pools::Postgres { app, .. } => {
+                // The runtime role reads the migrations table; without it nothing is applied.
+                let exists: bool =
+                    sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations') IS NOT NULL")
+                        .fetch_one(app)
+                        .await?;
+                if exists {
+                    sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                        .fetch_all(app)
+                        .await?
+                } else {
+                    Vec::new()
+                }
+            }
+            Pools::Sqlite { .. } => Vec::new(),
+        };
+        let readiness = self.readiness_of(&applied);
+        if readiness.is_ready() {
+            return Ok(readiness);
+        }
+        Err(refuse(format!(
+            "{} of {} migrations are not applied, and the login role {} may not apply them \
+             (it serves, it does not own the tables): run `portico migrate` with the owner's \
+             database URL first",
+            readiness.expected - readiness.applied,
+            readiness.expected,
+            login.user
+        )))
+    }
+
+    /// Who the PostgreSQL connections log in as and whether they could leave row-level
+    /// security; `None` on SQLite. Asked on a connection of its own, as the URL's user.
+    pub async fn pg_login(&self) -> Result<Option<PgLogin>, StoreError> {
+        match self.pools() {
+            Pools::Sqlite { .. } => Ok(None),
+            Pools::Postgres {
+                owner,
+                runtime_role,
+                ..
+            } => {
+                let mut conn = sqlx::PgConnection::connect_with(owner.as_ref()).await?;
+                let login = read_pg_login(&mut conn, runtime_role).await?;
                 conn.close().await?;
+                Ok(Some(login))
             }
         }
-        Ok(())
+    }
+
+    /// Writes the demo dataset (`seed_demo`), except on a PostgreSQL login that may not: there
+    /// the dataset must be present already (written by the owner), and is reported as such.
+    pub async fn provide_demo(&self) -> Result<crate::SeedOutcome, StoreError> {
+        if let Some(login) = self.pg_login().await?
+            && !login.migrates
+        {
+            return match self.contents().await? {
+                Contents::Demo(version) => Ok(crate::SeedOutcome::AlreadySeeded { version }),
+                _ => Err(StoreError::Invalid {
+                    field: "database_url",
+                    message: format!(
+                        "the demo dataset is not in this database, and the login role {} may \
+                         not write it: run `portico seed --demo` with the owner's database URL \
+                         first",
+                        login.user
+                    ),
+                }),
+            };
+        }
+        self.seed_demo().await
+    }
+
+    /// Whether the database is migrated and holds the demo dataset. Creates nothing.
+    pub async fn contents(&self) -> Result<Contents, StoreError> {
+        const MARKER: &str = "SELECT value FROM portico_meta WHERE key = 'demo_seed_version'";
+        let marker: Option<String> = match self.pools() {
+            Pools::Sqlite { read, .. } => {
+                let migrated: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'portico_meta')",
+                )
+                .fetch_one(read)
+                .await?;
+                if !migrated {
+                    return Ok(Contents::Empty);
+                }
+                sqlx::query_scalar(MARKER).fetch_optional(read).await?
+            }
+            Pools::Postgres { app, owner, .. } => {
+                // Asked as the login first: before the first migration the runtime role, which
+                // the app pool switches to, may not exist.
+                let mut conn = sqlx::PgConnection::connect_with(owner.as_ref()).await?;
+                let migrated: bool =
+                    sqlx::query_scalar("SELECT to_regclass('portico_meta') IS NOT NULL")
+                        .fetch_one(&mut conn)
+                        .await?;
+                conn.close().await?;
+                if !migrated {
+                    return Ok(Contents::Empty);
+                }
+                sqlx::query_scalar(MARKER).fetch_optional(app).await?
+            }
+        };
+        Ok(match marker {
+            Some(version) => Contents::Demo(version),
+            None => Contents::NoDemo,
+        })
     }
 
     /// The database answers and every migration of this build is applied.
@@ -193,6 +403,94 @@ impl Store {
             Pools::Postgres { app, .. } => app.close().await,
         }
     }
+
+    /// A probe for the fence tests, not for application code: runs `sql` (one statement or
+    /// several separated by `;`, as SQL injected into a repository statement could) on a
+    /// server connection inside a transaction of `scope`, rolls it back, and returns the first
+    /// column of the last row it produced, as text. On SQLite it runs without a transaction.
+    pub async fn unfenced_sql(
+        &self,
+        scope: &crate::TenantScope,
+        sql: &str,
+    ) -> Result<Option<String>, StoreError> {
+        use sqlx::Row;
+        match self.pools() {
+            Pools::Sqlite { write, .. } => {
+                let rows = sqlx::raw_sql(sql).fetch_all(write).await?;
+                Ok(match rows.last() {
+                    Some(row) => row.try_get(0)?,
+                    None => None,
+                })
+            }
+            Pools::Postgres { app, .. } => {
+                let mut tx = app.begin_with(pg_begin(scope)).await?;
+                let rows = sqlx::raw_sql(sql).fetch_all(&mut *tx).await?;
+                let last = match rows.last() {
+                    Some(row) => row.try_get(0)?,
+                    None => None,
+                };
+                // Rolled back: a role switched by the probe goes back with it.
+                tx.rollback().await?;
+                Ok(last)
+            }
+        }
+    }
+}
+
+/// The facts of `PgLogin`, asked on a connection that logged in and switched nothing.
+async fn read_pg_login(
+    conn: &mut sqlx::PgConnection,
+    runtime_role: &str,
+) -> Result<PgLogin, StoreError> {
+    // `pg_has_role(…, 'MEMBER')` holds for a superuser on every role, and for any membership,
+    // whether or not it inherits: a member may `SET ROLE`.
+    use sqlx::Row;
+    let row = sqlx::query(
+        "SELECT r.rolname::text, r.rolsuper, r.rolbypassrls, \
+           (SELECT string_agg(p.rolname::text, ', ' ORDER BY p.rolname) FROM pg_roles p \
+             WHERE (p.rolsuper OR p.rolbypassrls) AND p.oid <> r.oid \
+               AND pg_has_role(r.oid, p.oid, 'MEMBER')), \
+           (SELECT pg_get_userbyid(c.relowner)::text FROM pg_class c \
+             WHERE c.oid = to_regclass('_sqlx_migrations') \
+               AND pg_has_role(r.oid, c.relowner, 'MEMBER')), \
+           to_regclass('_sqlx_migrations') IS NOT NULL, \
+           COALESCE(has_schema_privilege(r.oid, current_schema(), 'CREATE'), false), \
+           (SELECT pg_has_role(r.oid, a.oid, 'MEMBER') FROM pg_roles a WHERE a.rolname = $1) \
+         FROM pg_roles r WHERE r.rolname = session_user",
+    )
+    .bind(runtime_role)
+    .fetch_one(conn)
+    .await?;
+    let user: String = row.try_get(0)?;
+    let (superuser, bypass_rls): (bool, bool) = (row.try_get(1)?, row.try_get(2)?);
+    let privileged: Option<String> = row.try_get(3)?;
+    let owner: Option<String> = row.try_get(4)?;
+    let (migrated, creates): (bool, bool) = (row.try_get(5)?, row.try_get(6)?);
+    let reaches: Option<bool> = row.try_get(7)?;
+    let escape = if superuser {
+        Some("it is a superuser".to_owned())
+    } else if bypass_rls {
+        Some("it has BYPASSRLS".to_owned())
+    } else if let Some(roles) = privileged {
+        Some(format!(
+            "it may SET ROLE to {roles} (superuser or BYPASSRLS)"
+        ))
+    } else if let Some(owner) = &owner {
+        Some(format!(
+            "it may act as the tables' owner {owner} (who may turn row-level security off)"
+        ))
+    } else if !migrated && creates {
+        Some("it may create tables (it would own them)".to_owned())
+    } else {
+        None
+    };
+    Ok(PgLogin {
+        migrates: superuser || owner.is_some() || (!migrated && creates),
+        reaches_runtime_role: reaches.unwrap_or(false),
+        runtime_role: runtime_role.to_owned(),
+        user,
+        escape,
+    })
 }
 
 /// The SQL that differs between backends.

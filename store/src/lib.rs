@@ -24,7 +24,7 @@ mod versions;
 
 pub use catalog::{CatalogQuery, CatalogRow, CatalogVisibility, PriceQuery, Versions};
 pub use catalog_admin::{ContractPriceRow, ListingChanges};
-pub use db::{Backend, Readiness, Store, StoreOptions, redact_url};
+pub use db::{Backend, Contents, PgLogin, Readiness, Store, StoreOptions, redact_url};
 pub use error::StoreError;
 pub use grants::{GrantChange, MAX_GRANT_DAYS};
 pub use identity::{ALLOWED_ALGORITHMS, NewIdentityProvider};
