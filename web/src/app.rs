@@ -17,7 +17,7 @@ use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 use crate::auth::browser;
 use portico_policies::Policies;
 use portico_resolvers::{PorticoSchema, SchemaOptions};
-use portico_store::{SeedOutcome, Store, StoreOptions};
+use portico_store::{PgLogin, SeedOutcome, Store, StoreOptions};
 use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -222,6 +222,7 @@ pub struct Application {
     router: Router,
     state: AppState,
     data: DataState,
+    login: Option<PgLogin>,
 }
 
 impl Application {
@@ -235,9 +236,10 @@ impl Application {
         }
         let store = connect(&config).await?;
         store.migrate().await?;
+        let login = check_login(&store, &config).await?;
         let data = if config.demo {
             let started = Instant::now();
-            match store.seed_demo().await? {
+            match store.provide_demo().await? {
                 SeedOutcome::Seeded { statements } => DataState::Seeded {
                     statements,
                     millis: started.elapsed().as_millis(),
@@ -309,7 +311,14 @@ impl Application {
             listener,
             state,
             data,
+            login,
         })
+    }
+
+    /// On PostgreSQL, who the server logs in as and whether that role could leave row-level
+    /// security (checked at start).
+    pub fn database_login(&self) -> Option<&PgLogin> {
+        self.login.as_ref()
     }
 
     pub fn port(&self) -> u16 {
@@ -391,6 +400,56 @@ async fn sweep_expired_sessions(store: Store) {
     }
 }
 
+/// On PostgreSQL, checks the role the server logs in as (DESIGN section 3, fences in depth):
+/// its connections switch to the runtime role, but any statement could switch back to the
+/// login role. A login that could leave row-level security from there (a superuser, the
+/// tables' owner, …) is fine for the demo and the tests, and warned about; with
+/// `database.require_dedicated_login` it stops start-up.
+async fn check_login(store: &Store, config: &Config) -> anyhow::Result<Option<PgLogin>> {
+    let Some(login) = store.pg_login().await? else {
+        return Ok(None);
+    };
+    if !login.reaches_runtime_role {
+        anyhow::bail!("database_url: {}", login.not_a_member());
+    }
+    match &login.escape {
+        None => tracing::info!(
+            login = %login.user,
+            runtime_role = %login.runtime_role,
+            mode = "dedicated",
+            "PostgreSQL: serving as a dedicated login role; statements cannot leave row-level security"
+        ),
+        Some(escape) if config.database.require_dedicated_login => anyhow::bail!(
+            "database.require_dedicated_login: the server logs in to PostgreSQL as {}, and {escape}; \
+             serve with a login role that is a member of {} and nothing else (README, \
+             \"Production database roles\")",
+            login.user,
+            login.runtime_role
+        ),
+        Some(escape) => tracing::warn!(
+            login = %login.user,
+            runtime_role = %login.runtime_role,
+            mode = "privileged",
+            "PostgreSQL: the server logs in as {}, and {escape}: SQL injected into any statement \
+             could RESET ROLE and leave row-level security. Fine for the demo and the tests; in \
+             production serve with a dedicated login role (README, \"Production database \
+             roles\") and set database.require_dedicated_login = true",
+            login.user
+        ),
+    }
+    Ok(Some(login))
+}
+
+/// The store's settings from the configuration.
+pub fn store_options(config: &Config) -> StoreOptions {
+    StoreOptions {
+        max_connections: config.database.max_connections,
+        runtime_role: config.database.runtime_role.clone(),
+        page_cache_entries: config.catalog.page_cache_entries,
+        page_cache_bytes: config.catalog.page_cache_mib << 20,
+    }
+}
+
 pub async fn connect(config: &Config) -> anyhow::Result<Store> {
     if config.database_url.is_none() {
         // The embedded database lives in the data dir: `migrate` and `seed` on a fresh
@@ -400,18 +459,14 @@ pub async fn connect(config: &Config) -> anyhow::Result<Store> {
         })?;
     }
     let url = config.database_url();
-    let options = StoreOptions {
-        max_connections: config.database.max_connections,
-        runtime_role: config.database.runtime_role.clone(),
-        page_cache_entries: config.catalog.page_cache_entries,
-        page_cache_bytes: config.catalog.page_cache_mib << 20,
-    };
-    Store::connect(&url, &options).await.map_err(|e| {
-        anyhow::anyhow!(
-            "database_url: cannot open {}: {e}",
-            portico_store::redact_url(&url)
-        )
-    })
+    Store::connect(&url, &store_options(config))
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "database_url: cannot open {}: {e}",
+                portico_store::redact_url(&url)
+            )
+        })
 }
 
 async fn shutdown_signal() {

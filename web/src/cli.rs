@@ -165,15 +165,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { .. } => serve(config).await,
         Command::Migrate => {
             let store = crate::app::connect(&config).await?;
-            store.migrate().await?;
-            let r = store.readiness().await?;
+            let r = store.migrate().await?;
             println!("migrations applied: {} of {}", r.applied, r.expected);
             Ok(())
         }
         Command::Seed { .. } => {
             let store = crate::app::connect(&config).await?;
             store.migrate().await?;
-            match store.seed_demo().await? {
+            match store.provide_demo().await? {
                 portico_store::SeedOutcome::Seeded { statements } => {
                     println!("demo dataset written ({statements} rows)");
                 }

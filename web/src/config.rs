@@ -91,6 +91,10 @@ pub struct DatabaseConfig {
     pub max_connections: u32,
     /// PostgreSQL role the server runs as (no BYPASSRLS, owns no table).
     pub runtime_role: String,
+    /// PostgreSQL: refuse to serve when the URL's login role could leave row-level security
+    /// (a superuser, BYPASSRLS, the tables' owner, or a member of one of them). Off by
+    /// default, for the demo and the tests, which log in as a superuser; on in production.
+    pub require_dedicated_login: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -127,6 +131,7 @@ impl Default for Config {
             database: DatabaseConfig {
                 max_connections: 8,
                 runtime_role: "portico_app".into(),
+                require_dedicated_login: false,
             },
             graphql: GraphqlConfig {
                 max_depth: 12,
