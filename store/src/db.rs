@@ -193,6 +193,23 @@ impl Store {
         })
     }
 
+    /// As `connect`, but an SQLite database that does not exist yet is not created: `None`.
+    /// For commands that only read (a typo in a path must not leave an empty database behind).
+    pub async fn connect_existing(
+        url: &str,
+        options: &StoreOptions,
+    ) -> Result<Option<Store>, StoreError> {
+        if url.starts_with("sqlite:") {
+            let path = SqliteConnectOptions::from_str(url)?
+                .get_filename()
+                .to_owned();
+            if !path.is_file() {
+                return Ok(None);
+            }
+        }
+        Store::connect(url, options).await.map(Some)
+    }
+
     pub fn backend(&self) -> Backend {
         match &*self.inner {
             Pools::Sqlite { .. } => Backend::Sqlite,

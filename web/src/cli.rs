@@ -204,7 +204,9 @@ async fn policy(config: &Config, command: PolicyCommand) -> anyhow::Result<()> {
     use portico_resolvers::cases::CaseWorld;
     let policies = Policies::load(config.policy_source())?;
     let authorizer = policies.current();
-    let store = crate::app::connect(config).await?;
+    // The cases are written against the demo dataset; `explain` may ask about any data.
+    let needs_demo = matches!(command, PolicyCommand::Test { .. });
+    let (store, temporary) = policy_store(config, needs_demo).await?;
     let world = CaseWorld::load(&store)
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
@@ -263,7 +265,67 @@ async fn policy(config: &Config, command: PolicyCommand) -> anyhow::Result<()> {
         }
     };
     store.close().await;
+    drop(temporary);
     result
+}
+
+/// A directory of one command's own, removed when the command ends.
+struct TemporaryDir(PathBuf);
+
+impl Drop for TemporaryDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The database the `policy` commands read: the configured one when it holds what the command
+/// needs (`test`: the demo dataset; `explain`: migrated data), else a demo database seeded for
+/// this run in a temporary directory (the dataset is deterministic, so the answers are the
+/// same). Nothing is created where the configured database would be.
+async fn policy_store(
+    config: &Config,
+    needs_demo: bool,
+) -> anyhow::Result<(portico_store::Store, Option<TemporaryDir>)> {
+    use portico_store::{Contents, Store};
+    let url = config.database_url();
+    let options = crate::app::store_options(config);
+    let opened = Store::connect_existing(&url, &options).await.map_err(|e| {
+        anyhow::anyhow!(
+            "database_url: cannot open {}: {e}",
+            portico_store::redact_url(&url)
+        )
+    })?;
+    let missing = match opened {
+        None => "does not exist",
+        Some(store) => {
+            let missing = match store.contents().await? {
+                Contents::Demo(_) => return Ok((store, None)),
+                Contents::NoDemo if !needs_demo => return Ok((store, None)),
+                Contents::NoDemo => "holds no demo dataset",
+                Contents::Empty => "is not migrated",
+            };
+            store.close().await;
+            missing
+        }
+    };
+    let dir = TemporaryDir(
+        std::env::temp_dir().join(format!("portico-policy-{}", uuid::Uuid::new_v4().simple())),
+    );
+    std::fs::create_dir_all(&dir.0)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.0.display()))?;
+    let store = Store::connect(
+        &format!("sqlite:{}", dir.0.join("portico.db").display()),
+        &options,
+    )
+    .await?;
+    store.migrate().await?;
+    store.seed_demo().await?;
+    eprintln!(
+        "portico: the database {} {missing}: using a demo database seeded for this run in a \
+         temporary directory (`portico seed --demo` writes one that stays)",
+        portico_store::redact_url(&url)
+    );
+    Ok((store, Some(dir)))
 }
 
 /// A demo user's bearer token, as the demo issuer would issue it.

@@ -348,6 +348,61 @@ fn seed_and_policy_test_work_on_a_fresh_data_dir() {
         data,
     ]);
     assert!(ok && out.contains(" 0 failed"), "{out}");
+    assert!(
+        !out.contains("seeded for this run"),
+        "the seeded database: {out}"
+    );
+}
+
+#[test]
+fn policy_commands_on_a_checkout_without_data_use_a_temporary_demo_database() {
+    // A fresh checkout: no data dir, no portico.toml; the default database is ./data/portico.db.
+    let checkout = tempfile::tempdir().unwrap();
+    let tmp = checkout.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(args)
+            .current_dir(checkout.path())
+            .env("TMPDIR", &tmp)
+            .env_remove("PORTICO_DATABASE_URL")
+            .env_remove("PORTICO_DATA_DIR")
+            .output()
+            .expect("run portico");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let cases = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/cases");
+    let (ok, out) = run(&["policy", "test", "--cases", cases]);
+    assert!(ok && out.contains(" 0 failed"), "{out}");
+    assert!(
+        out.contains("data/portico.db does not exist: using a demo database seeded for this run"),
+        "says so: {out}"
+    );
+    let (ok, out) = run(&[
+        "policy",
+        "explain",
+        "--user",
+        "rep-eu@northwind.test",
+        "--action",
+        "read",
+        "--resource",
+        "customer:prairie-supply",
+    ]);
+    assert!(ok && out.contains("DENY: rep-eu@northwind.test"), "{out}");
+    assert!(
+        !checkout.path().join("data").exists(),
+        "no data dir (nor an empty portico.db) is left behind"
+    );
+    assert_eq!(
+        std::fs::read_dir(&tmp).unwrap().count(),
+        0,
+        "the temporary database is removed"
+    );
 }
 
 #[test]
