@@ -190,13 +190,17 @@ impl Documents {
         }
     }
 
-    /// Hands the request its parsed document when it is known or parses cleanly; a query that
-    /// does not parse is left to the executor, which reports the error as it always does.
-    fn prepare(&self, mut request: async_graphql::Request) -> async_graphql::Request {
-        if let Some(document) = self.parsed(&request.query) {
-            request.set_parsed_query(document);
-        }
-        request
+    /// Hands the request its parsed document when it is known or parses cleanly, and says
+    /// whether it runs a mutation. A query that does not parse (or nests too deep to be parsed)
+    /// is left to the executor, which refuses it before it runs: it writes nothing.
+    fn prepare(&self, mut request: async_graphql::Request) -> (async_graphql::Request, bool) {
+        let Some(document) = self.parsed(&request.query) else {
+            return (request, false);
+        };
+        let mutation = operation_type(&document, request.operation_name.as_deref())
+            == Some(OperationType::Mutation);
+        request.set_parsed_query(document);
+        (request, mutation)
     }
 
     /// The parsed query, from the cache or parsed now (and kept when it is short enough).
@@ -282,8 +286,8 @@ async fn execute(
                 versions_current: !after_mutation,
                 ..portal.clone()
             };
-            let mut request = state.documents.prepare(request);
-            after_mutation |= is_mutation(&mut request);
+            let (mut request, mutation) = state.documents.prepare(request);
+            after_mutation |= mutation;
             let access = Access::new(
                 authorizer.clone(),
                 directory.clone(),
@@ -362,15 +366,6 @@ fn operation_type(
             None => ops.values().next().map(|op| op.node.ty),
         },
     }
-}
-
-/// Whether a prepared request runs a mutation. One that does not parse fails before it runs,
-/// so it writes nothing.
-fn is_mutation(request: &mut async_graphql::Request) -> bool {
-    let name = request.operation_name.clone();
-    request.parsed_query().is_ok_and(|document| {
-        operation_type(document, name.as_deref()) == Some(OperationType::Mutation)
-    })
 }
 
 pub async fn get(
