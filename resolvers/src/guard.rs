@@ -88,16 +88,7 @@ impl Extension for GuardExtension {
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        limits::check_nesting(&request.query).map_err(limits::Refusal::into_server_error)?;
-        // A document that does not parse is left to async-graphql, which reports where.
-        let variables = std::mem::take(&mut request.variables);
-        let checked = match request.parsed_query() {
-            Ok(document) => limits::check_document(document, &self.limits)
-                .and_then(|()| limits::check_int_inputs(document, &variables)),
-            Err(_) => Ok(()),
-        };
-        request.variables = variables;
-        checked.map_err(limits::Refusal::into_server_error)?;
+        limits::check_request(&mut request, &self.limits)?;
         next.run(ctx, request).await
     }
 

@@ -284,6 +284,26 @@ impl<'a> Walker<'a> {
     }
 }
 
+/// Everything checked before a request's document runs: bracket nesting (before parsing), then
+/// the parsed document against the limits, then its integers. The guard runs it; so does the
+/// server before it runs a query on the schema without the guard.
+pub fn check_request(
+    request: &mut async_graphql::Request,
+    limits: &Limits,
+) -> Result<(), ServerError> {
+    check_nesting(&request.query).map_err(Refusal::into_server_error)?;
+    let variables = std::mem::take(&mut request.variables);
+    let checked = match request.parsed_query() {
+        Ok(document) => {
+            check_document(document, limits).and_then(|()| check_int_inputs(document, &variables))
+        }
+        // A document that does not parse is left to async-graphql, which reports where.
+        Err(_) => Ok(()),
+    };
+    request.variables = variables;
+    checked.map_err(Refusal::into_server_error)
+}
+
 /// Checks a parsed document against the limits, in time proportional to its size.
 pub fn check_document(document: &ExecutableDocument, limits: &Limits) -> Result<(), Refusal> {
     let mut walker = Walker {

@@ -16,7 +16,7 @@ use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 
 use crate::auth::browser;
 use portico_policies::Policies;
-use portico_resolvers::{PorticoSchema, SchemaOptions};
+use portico_resolvers::{SchemaOptions, Schemas};
 use portico_store::{PgLogin, SeedOutcome, Store, StoreOptions};
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -36,7 +36,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub store: Store,
     pub directory: SharedDirectory,
-    pub schema: PorticoSchema,
+    /// The schema with and without the guard (`portico_resolvers::Schemas`).
+    pub schemas: Arc<Schemas>,
     pub auth: Arc<Auth>,
     /// The running policy; SIGHUP loads it again.
     pub policies: Arc<Policies>,
@@ -250,7 +251,7 @@ impl Application {
             DataState::NotDemo
         };
         let directory = SharedDirectory::new(store.load_directory().await?);
-        let schema = portico_resolvers::schema(&SchemaOptions {
+        let schemas = portico_resolvers::schemas(&SchemaOptions {
             limits: portico_resolvers::limits::Limits {
                 max_depth: config.graphql.max_depth,
                 max_selections: config.graphql.max_selections,
@@ -301,7 +302,7 @@ impl Application {
             config: Arc::new(config),
             store,
             directory,
-            schema,
+            schemas: Arc::new(schemas),
             auth,
             policies,
             demo_issuer,
