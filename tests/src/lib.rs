@@ -4,6 +4,8 @@
 //! the server that `PORTICO_TEST_DATABASE_URL` (or `DATABASE_URL`) points at. `TestApp` starts
 //! the real server on port 0 over such a database and talks HTTP to it.
 
+pub mod hostile;
+
 use std::time::Duration;
 
 use portico::{Application, Config};

@@ -2,26 +2,9 @@
 //! out-of-range integers. Each is refused (or answered) with a code, never by burning a worker.
 //! These tests assert what comes back; `bench/src/bin/hostile.rs` reports how fast.
 
+use portico_tests::hostile::fan_out;
 use portico_tests::{TestApp, TestDb};
 use serde_json::json;
-
-/// `fragment F{i} on T { ...F{i-1} ...F{i-1} }`: 2^levels selections once expanded, a
-/// kilobyte of text.
-fn fan_out(on: &str, levels: usize) -> String {
-    let mut doc = match on {
-        "Tenant" => format!("query {{ tenant {{ ...F{levels} }} }}\n"),
-        _ => format!("query {{ ...F{levels} }}\n"),
-    };
-    doc.push_str(&format!("fragment F0 on {on} {{ __typename }}\n"));
-    for i in 1..=levels {
-        doc.push_str(&format!(
-            "fragment F{i} on {on} {{ ...F{} ...F{} }}\n",
-            i - 1,
-            i - 1
-        ));
-    }
-    doc
-}
 
 #[tokio::test]
 async fn a_fragment_fan_out_is_refused_as_too_complex_before_it_is_expanded() {

@@ -12,26 +12,10 @@
 use std::time::{Duration, Instant};
 
 use portico::{Application, Config};
+use portico_tests::hostile::fan_out;
 
 const REPEATS: usize = 20;
 const HOST: &str = "northwind.localhost";
-
-/// `fragment F{i} on T { ...F{i-1} ...F{i-1} }`: 2^levels selections once expanded.
-fn fan_out(on: &str, levels: usize) -> String {
-    let mut doc = match on {
-        "Tenant" => format!("query {{ tenant {{ ...F{levels} }} }}\n"),
-        _ => format!("query {{ ...F{levels} }}\n"),
-    };
-    doc.push_str(&format!("fragment F0 on {on} {{ __typename }}\n"));
-    for i in 1..=levels {
-        doc.push_str(&format!(
-            "fragment F{i} on {on} {{ ...F{} ...F{} }}\n",
-            i - 1,
-            i - 1
-        ));
-    }
-    doc
-}
 
 /// The most levels of fan-out that fit in `limit` bytes.
 fn fan_out_up_to(on: &str, limit: usize) -> (usize, String) {
