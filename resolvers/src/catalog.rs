@@ -17,8 +17,8 @@ use portico_store::{CatalogQuery, CatalogRow, PriceQuery, Store, TenantScope};
 
 use crate::authz::Access;
 use crate::ids::{decode_id, encode_id};
-use crate::request::{access, portal, store, store_error};
-use crate::tenancy::{PageInfo, bad_cursor, field_path, page_size};
+use crate::pagination::{PageInfo, bad_cursor, page_size};
+use crate::request::{access, field_path, portal, store, store_error};
 use crate::types::Region;
 use crate::{ApiError, Caller};
 

@@ -13,6 +13,7 @@ mod grants;
 mod guard;
 mod ids;
 pub mod limits;
+mod pagination;
 mod request;
 pub mod search;
 mod tenancy;
@@ -181,12 +182,15 @@ pub fn sdl() -> String {
 
 pub struct Query;
 
+// The SDL lists the merged fields in the order declared here.
 /// Every mutation takes one input object and returns a payload.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     grants::GrantMutations,
-    catalog_admin::CatalogMutations,
+    catalog_admin::ListingMutations,
+    catalog_admin::ContractPriceMutations,
     catalog_admin::PriceListMutations,
+    catalog_admin::ListingLifecycleMutations,
 );
 
 #[Object]

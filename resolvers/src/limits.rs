@@ -60,7 +60,7 @@ const MAX_FRAGMENT_CHAIN: usize = 32;
 /// The costs declared on fields (async-graphql's `complexity`), against
 /// `SchemaOptions::max_complexity`. A field costs 1 plus what it selects, except:
 pub mod cost {
-    use crate::tenancy::{DEFAULT_PAGE, MAX_PAGE};
+    use crate::pagination::{DEFAULT_PAGE, MAX_PAGE};
 
     /// A price reads the price loader and works the rules out: `price`, `listPrice`,
     /// `margin`, `priceFor`.

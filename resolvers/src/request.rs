@@ -44,6 +44,19 @@ pub(crate) fn audit(caller: &Caller, reason: &str) -> NewAuditEntry {
     }
 }
 
+/// The field's path without list indices: one mask error per path, not per item.
+pub(crate) fn field_path(ctx: &Context<'_>) -> String {
+    ctx.path_node
+        .map(|p| {
+            p.to_string_vec()
+                .into_iter()
+                .filter(|s| s.parse::<usize>().is_err())
+                .collect::<Vec<_>>()
+                .join(".")
+        })
+        .unwrap_or_default()
+}
+
 pub(crate) fn store_error(err: StoreError) -> async_graphql::Error {
     ApiError::from(err).extend()
 }

@@ -13,8 +13,8 @@ use portico_store::model::TenantKind;
 
 use crate::ApiError;
 use crate::catalog::{Prices, Product, catalog_scope, shows_prices};
+use crate::pagination::{PageInfo, bad_cursor, page_size};
 use crate::request::{access, portal, store, store_error};
-use crate::tenancy::{PageInfo, bad_cursor, page_size};
 use crate::types::Region;
 
 /// Results go this deep; past it, the user should narrow the query.
