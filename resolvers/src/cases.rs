@@ -8,12 +8,70 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use portico_policies::{
-    Action, CachedAuthorizer, Case, CaseFile, Decision, Expect, Kind, Resource, ResourceRef,
+    Action, CachedAuthorizer, Case, CaseFile, Decision, Expect, Kind, PolicyError, Resource,
+    ResourceRef,
 };
-use portico_store::{Directory, Store, TenantScope};
+use portico_store::{Directory, Store, StoreError, TenantScope};
 
 use crate::Caller;
 use crate::authz::Access;
+
+/// Why a case could not be run: the case names something the data does not hold, or the store
+/// or the case file failed. Each message is the one `portico policy` prints.
+#[derive(Debug, thiserror::Error)]
+pub enum CaseError {
+    #[error("no user {0:?}")]
+    NoUser(String),
+    #[error("no tenant {0:?}")]
+    NoTenant(String),
+    #[error("user {0:?} has no tenant")]
+    UserWithoutTenant(String),
+    #[error("no delegation {0}")]
+    NoDelegation(String),
+    #[error("no product {0}")]
+    NoProduct(String),
+    /// A resource name not in its kind's form, e.g. "a product is named RESELLER/SKU".
+    #[error("a {kind} is named {form}")]
+    BadName {
+        kind: &'static str,
+        form: &'static str,
+    },
+    #[error("unknown resource kind {0:?}")]
+    UnknownKind(String),
+    #[error("unknown action {0:?}; one of {names}", names = action_names())]
+    UnknownAction(String),
+    /// The store's error, as its message (not as a source: the message is all that is printed).
+    #[error("{0}")]
+    Store(StoreError),
+    #[error("{0}")]
+    Policy(PolicyError),
+    /// An error while running one case, prefixed with the case's origin (`file#n`).
+    #[error("{origin}: {error}")]
+    InCase {
+        origin: String,
+        error: Box<CaseError>,
+    },
+}
+
+impl From<StoreError> for CaseError {
+    fn from(e: StoreError) -> Self {
+        CaseError::Store(e)
+    }
+}
+
+impl From<PolicyError> for CaseError {
+    fn from(e: PolicyError) -> Self {
+        CaseError::Policy(e)
+    }
+}
+
+fn action_names() -> String {
+    Action::ALL
+        .iter()
+        .map(|a| a.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// The demo world the cases are resolved in.
 pub struct CaseWorld {
@@ -39,20 +97,16 @@ pub struct Explanation {
 }
 
 impl CaseWorld {
-    pub async fn load(store: &Store) -> Result<CaseWorld, String> {
-        let directory = store.load_directory().await.map_err(|e| e.to_string())?;
+    pub async fn load(store: &Store) -> Result<CaseWorld, CaseError> {
+        let directory = store.load_directory().await?;
         let all = directory.scope_of_all();
         let mut callers = HashMap::new();
         for tenant in directory.tenants.iter().filter(|t| t.deleted_at.is_none()) {
-            let users = store
-                .users_of_tenant(&all, &tenant.id)
-                .await
-                .map_err(|e| e.to_string())?;
+            let users = store.users_of_tenant(&all, &tenant.id).await?;
             for user in users {
                 let assignments = store
                     .role_assignments(&TenantScope::single(tenant.id.clone()), &user.id)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                    .await?;
                 callers.insert(
                     user.email.clone(),
                     Caller::new(user, tenant.clone(), &assignments),
@@ -78,16 +132,15 @@ impl CaseWorld {
         &self,
         authorizer: &Arc<CachedAuthorizer>,
         email: &str,
-    ) -> Result<Access, String> {
+    ) -> Result<Access, CaseError> {
         let caller = self
             .callers
             .get(email)
-            .ok_or_else(|| format!("no user {email:?}"))?;
+            .ok_or_else(|| CaseError::NoUser(email.to_owned()))?;
         let delegations = self
             .store
             .delegations(&TenantScope::single(caller.tenant.id.clone()))
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
         Ok(Access::new(
             authorizer.clone(),
             self.directory.clone(),
@@ -97,11 +150,11 @@ impl CaseWorld {
         ))
     }
 
-    async fn facts(&self, access: &Access, resource: &ResourceRef) -> Result<Resource, String> {
+    async fn facts(&self, access: &Access, resource: &ResourceRef) -> Result<Resource, CaseError> {
         let tenant = |slug: &str| {
             self.directory
                 .tenant_by_slug(slug)
-                .ok_or_else(|| format!("no tenant {slug:?}"))
+                .ok_or_else(|| CaseError::NoTenant(slug.to_owned()))
         };
         Ok(match resource.kind.as_str() {
             "portal" => access.facts(Kind::Portal, tenant(&resource.name)?),
@@ -111,57 +164,54 @@ impl CaseWorld {
                 let user = self
                     .store
                     .user_by_email(&self.all, &resource.name)
-                    .await
-                    .map_err(|e| e.to_string())?
-                    .ok_or_else(|| format!("no user {:?}", resource.name))?;
+                    .await?
+                    .ok_or_else(|| CaseError::NoUser(resource.name.clone()))?;
                 access
                     .user_facts(&user)
-                    .ok_or_else(|| format!("user {:?} has no tenant", resource.name))?
+                    .ok_or_else(|| CaseError::UserWithoutTenant(resource.name.clone()))?
             }
             "delegation" => {
-                let (customer, reseller) = resource
-                    .name
-                    .split_once('>')
-                    .ok_or("a delegation is named CUSTOMER>RESELLER")?;
+                let (customer, reseller) =
+                    resource.name.split_once('>').ok_or(CaseError::BadName {
+                        kind: "delegation",
+                        form: "CUSTOMER>RESELLER",
+                    })?;
                 let customer = tenant(customer)?;
                 let reseller = tenant(reseller)?;
                 let rows = self
                     .store
                     .delegations(&TenantScope::single(customer.id.clone()))
-                    .await
-                    .map_err(|e| e.to_string())?;
+                    .await?;
                 if !rows.iter().any(|d| d.reseller_id == reseller.id) {
-                    return Err(format!("no delegation {}", resource.name));
+                    return Err(CaseError::NoDelegation(resource.name.clone()));
                 }
                 access.facts(Kind::Delegation, customer)
             }
             "product" => {
-                let (owner, sku) = resource
-                    .name
-                    .split_once('/')
-                    .ok_or("a product is named RESELLER/SKU")?;
+                let (owner, sku) = resource.name.split_once('/').ok_or(CaseError::BadName {
+                    kind: "product",
+                    form: "RESELLER/SKU",
+                })?;
                 let owner = tenant(owner)?;
                 let listing = self
                     .store
                     .listings(&TenantScope::single(owner.id.clone()), &owner.id, 10_000)
-                    .await
-                    .map_err(|e| e.to_string())?
+                    .await?
                     .into_iter()
                     .find(|l| l.sku == sku)
-                    .ok_or_else(|| format!("no product {}", resource.name))?;
+                    .ok_or_else(|| CaseError::NoProduct(resource.name.clone()))?;
                 let viewer = access.actor_tenant().map(|t| t.id.clone());
                 let scope =
                     TenantScope::of(std::iter::once(owner.id.clone()).chain(viewer.clone()));
                 let row = self
                     .store
                     .catalog_by_ids(&scope, &[listing.id], viewer.as_deref())
-                    .await
-                    .map_err(|e| e.to_string())?
+                    .await?
                     .pop()
-                    .ok_or_else(|| format!("no product {}", resource.name))?;
+                    .ok_or_else(|| CaseError::NoProduct(resource.name.clone()))?;
                 access.product_facts(&row)
             }
-            other => return Err(format!("unknown resource kind {other:?}")),
+            other => return Err(CaseError::UnknownKind(other.to_owned())),
         })
     }
 
@@ -173,19 +223,11 @@ impl CaseWorld {
         action: &str,
         resource: &ResourceRef,
         field: Option<&str>,
-    ) -> Result<Explanation, String> {
+    ) -> Result<Explanation, CaseError> {
         use portico_policies::Authorizer as _;
         let access = self.access(authorizer, email).await?;
-        let action = Action::parse(action).ok_or_else(|| {
-            format!(
-                "unknown action {action:?}; one of {}",
-                Action::ALL
-                    .iter()
-                    .map(|a| a.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?;
+        let action =
+            Action::parse(action).ok_or_else(|| CaseError::UnknownAction(action.to_owned()))?;
         let facts = self.facts(&access, resource).await?;
         let decision = match field {
             Some(field) => authorizer.decide_field(access.actor(), action, &facts, field),
@@ -203,11 +245,11 @@ impl CaseWorld {
         &self,
         authorizer: &Arc<CachedAuthorizer>,
         files: &[CaseFile],
-    ) -> Result<CaseReport, String> {
+    ) -> Result<CaseReport, CaseError> {
         let users = self.users();
         let mut report = CaseReport::default();
         for file in files {
-            let cases: Vec<Case> = file.expand(&users).map_err(|e| e.to_string())?;
+            let cases: Vec<Case> = file.expand(&users)?;
             for case in cases {
                 report.total += 1;
                 let got = self
@@ -219,7 +261,10 @@ impl CaseWorld {
                         case.field.as_deref(),
                     )
                     .await
-                    .map_err(|e| format!("{}: {e}", case.origin))?;
+                    .map_err(|e| CaseError::InCase {
+                        origin: case.origin.clone(),
+                        error: Box::new(e),
+                    })?;
                 let expected = case.expect == Expect::Allow;
                 if got.decision.allowed != expected {
                     report.failures.push(format!(
