@@ -1,8 +1,9 @@
 //! Policy test cases: `policies/cases/*.yaml`, each a list of entries naming a demo resource,
 //! an action, optionally a field, and who may. An entry with `allow: [...]` expands to one case
 //! per demo user (the listed ones allowed, every other one denied); an entry with `user` and
-//! `expect` is a single case. Resolving names to facts needs the demo data, so the runner lives
-//! with the store (`portico policy test`, and `cargo test`).
+//! `expect` is a single case. This file parses and expands them; resolving names to facts needs
+//! the demo data, so the runner is `portico_resolvers::cases::CaseWorld` (`portico policy test`,
+//! `portico policy explain`, and `cargo test`).
 
 use serde::Deserialize;
 
@@ -66,7 +67,7 @@ pub struct Case {
     pub resource: ResourceRef,
     pub field: Option<String>,
     pub expect: Expect,
-    /// `file:entry` for messages.
+    /// `file#entry` (the entry's position, from 1) for messages.
     pub origin: String,
 }
 

@@ -1,8 +1,11 @@
 //! `portico-resolvers` owns the GraphQL API: its types, queries, error codes and limits, built by
 //! one `schema()` factory that the server, the `portico schema` command and the tests share.
 //!
-//! Resolvers stay thin: they read the request's context (the portal tenant, later the caller)
-//! and call the store. They never build SQL and never decide access on their own.
+//! Resolvers stay thin: they read the request's context (the portal, the caller if signed in,
+//! and the caller's `Access`: facts, policy, tenant tree and delegations), ask the policy, and
+//! call the store with the scope it derives. They never build SQL and never decide access on
+//! their own. Queries and objects live by concern (`catalog`, `catalog_admin`, `search`,
+//! `tenancy`, `grants`); `limits` and `guard` keep documents and field errors in bounds.
 
 pub mod authz;
 pub mod cases;
