@@ -9,9 +9,9 @@ pub mod hostile;
 use std::time::Duration;
 
 use portico::{Application, Config};
-use portico_store::{Store, StoreOptions};
+use portico_store::{Store, StoreOptions, TenantScope};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use sqlx::Connection;
 
 /// Where the PostgreSQL half of the suite runs; `None` skips it (but not under CI).
@@ -203,20 +203,12 @@ impl TestApp {
 
     /// POSTs one operation to `/graphql` on the portal `host`.
     pub async fn graphql(&self, host: &str, query: &str) -> GraphqlResponse {
-        self.graphql_with(host, serde_json::json!({ "query": query }))
-            .await
+        self.graphql_with(host, json!({ "query": query })).await
     }
 
+    /// A GraphQL POST of `body` as it is (batches, variables, extensions).
     pub async fn graphql_with(&self, host: &str, body: Value) -> GraphqlResponse {
-        let response = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .header("host", host)
-            .json(&body)
-            .send()
-            .await
-            .expect("request");
-        Self::read(response).await
+        self.post_graphql(host, &[], &body).await
     }
 
     /// A GraphQL POST with `Authorization: <authorization>`.
@@ -226,32 +218,24 @@ impl TestApp {
         authorization: &str,
         query: &str,
     ) -> GraphqlResponse {
-        let response = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .header("host", host)
-            .header("authorization", authorization)
-            .json(&serde_json::json!({ "query": query }))
-            .send()
-            .await
-            .expect("request");
-        Self::read(response).await
+        self.post_graphql(
+            host,
+            &[("authorization", authorization)],
+            &json!({ "query": query }),
+        )
+        .await
     }
 
     /// `{ viewer { user { email } } }` sent by hand with a `Cookie` header (no browser that
     /// might drop an expired cookie itself), from the portal's own origin.
     pub async fn viewer_with_cookie(&self, host: &str, cookie: &str) -> GraphqlResponse {
-        let response = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .header("host", host)
-            .header("origin", format!("http://{host}:{}", self.port))
-            .header("cookie", cookie)
-            .json(&serde_json::json!({ "query": "{ viewer { user { email } } }" }))
-            .send()
-            .await
-            .expect("request");
-        Self::read(response).await
+        let origin = format!("http://{host}:{}", self.port);
+        self.post_graphql(
+            host,
+            &[("origin", &origin), ("cookie", cookie)],
+            &json!({ "query": "{ viewer { user { email } } }" }),
+        )
+        .await
     }
 
     /// A GraphQL POST with variables, as a demo user (a bearer token from the demo issuer).
@@ -262,17 +246,26 @@ impl TestApp {
         query: &str,
         variables: Value,
     ) -> GraphqlResponse {
-        let token = self.token_for(email).await;
-        let response = self
-            .client
-            .post(format!("{}/graphql", self.address))
-            .header("host", host)
-            .header("authorization", format!("Bearer {token}"))
-            .json(&serde_json::json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .expect("request");
-        Self::read(response).await
+        let bearer = format!("Bearer {}", self.token_for(email).await);
+        self.post_graphql(
+            host,
+            &[("authorization", &bearer)],
+            &json!({ "query": query, "variables": variables }),
+        )
+        .await
+    }
+
+    /// A POST of `body` to `/graphql` on the portal `host` with extra `headers`.
+    pub async fn post_graphql(
+        &self,
+        host: &str,
+        headers: &[(&str, &str)],
+        body: &Value,
+    ) -> GraphqlResponse {
+        let url = format!("{}/graphql", self.address);
+        let mut all = vec![("host", host)];
+        all.extend_from_slice(headers);
+        post_graphql(&self.client, &url, &all, body).await
     }
 
     /// The demo issuer's key file of this server.
@@ -356,6 +349,73 @@ impl TestApp {
     }
 }
 
+/// The one place a test's GraphQL POST is built and sent: `body` as JSON to `url` with
+/// `headers`, the answer read as a `GraphqlResponse`.
+pub async fn post_graphql(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &Value,
+) -> GraphqlResponse {
+    let mut request = client.post(url).json(body);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    TestApp::read(request.send().await.expect("request")).await
+}
+
+/// The demo portals the API tests talk to.
+pub const NW: &str = "northwind.localhost";
+pub const CO: &str = "contoso.localhost";
+
+/// A demo tenant's id by slug.
+pub fn tenant(slug: &str) -> String {
+    portico_store::seed::demo_id("tenant", slug)
+}
+
+/// The scope of the demo tenants named by slug.
+pub fn scope(slugs: &[&str]) -> TenantScope {
+    TenantScope::of(slugs.iter().map(|s| tenant(s)))
+}
+
+/// A demo customer's GraphQL id by slug.
+pub fn customer_id(slug: &str) -> String {
+    portico_resolvers::encode_id("Customer", &tenant(slug)).to_string()
+}
+
+/// The Turbine (NW-TURBINE) as northwind's pricing manager sees it: (id, version).
+pub async fn turbine(app: &TestApp) -> (String, i64) {
+    let r = app
+        .as_user(
+            "pricing@northwind.test",
+            NW,
+            "{ products(first: 100, filter: { brand: \"Northwind\" }) { edges { node { id sku version } } } }",
+            json!({}),
+        )
+        .await;
+    let node = r.body["data"]["products"]["edges"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{:?}", r.body))
+        .iter()
+        .find(|e| e["node"]["sku"] == "NW-TURBINE")
+        .unwrap_or_else(|| panic!("{:?}", r.body))["node"]
+        .clone();
+    (
+        node["id"].as_str().expect("id").to_owned(),
+        node["version"].as_i64().expect("version"),
+    )
+}
+
+/// How many audit rows northwind has.
+pub async fn audit_len(app: &TestApp) -> usize {
+    let nw = tenant("northwind");
+    app.store
+        .audit_entries(&TenantScope::single(nw.clone()), &nw)
+        .await
+        .expect("audit entries")
+        .len()
+}
+
 /// An audit actor for changes a test makes as an administrator would.
 pub fn test_actor(reason: &str) -> portico_store::model::NewAuditEntry {
     portico_store::model::NewAuditEntry {
@@ -425,17 +485,15 @@ impl Browser {
         origin: Option<&str>,
         csrf_header: bool,
     ) -> GraphqlResponse {
-        let mut request = self
-            .client
-            .post(self.url(host, "/graphql"))
-            .json(&serde_json::json!({ "query": query }));
+        let mut headers = Vec::new();
         if let Some(origin) = origin {
-            request = request.header("origin", origin);
+            headers.push(("origin", origin));
         }
         if csrf_header {
-            request = request.header("x-portico-csrf", "1");
+            headers.push(("x-portico-csrf", "1"));
         }
-        TestApp::read(request.send().await.expect("request")).await
+        let url = self.url(host, "/graphql");
+        post_graphql(&self.client, &url, &headers, &json!({ "query": query })).await
     }
 
     /// The session cookie for a portal, as a `Cookie` header value.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use portico_tests::{TestApp, TestDb, on_both_backends};
+use portico_tests::{CO, NW, TestApp, TestDb, on_both_backends};
 use serde_json::{Value, json};
 
 const FIELDS: &str = "id sku name brand category regions
@@ -44,9 +44,6 @@ fn masked(errors: &[Value], field: &str) -> bool {
             && e["path"] == json!(["products", "edges", "node", field])
     })
 }
-
-const NW: &str = "northwind.localhost";
-const CO: &str = "contoso.localhost";
 
 async fn every_demo_user_sees_the_marker_rows_as_design_section_9_says(db: TestDb) {
     let app = TestApp::spawn(db).await;

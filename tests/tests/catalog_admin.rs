@@ -4,40 +4,8 @@
 
 use portico_store::TenantScope;
 use portico_store::seed::demo_id;
-use portico_tests::{TestApp, TestDb, on_both_backends};
+use portico_tests::{CO, NW, TestApp, TestDb, audit_len, customer_id, on_both_backends, turbine};
 use serde_json::json;
-
-const NW: &str = "northwind.localhost";
-const CO: &str = "contoso.localhost";
-
-/// The Turbine as northwind's pricing manager sees it: (id, version).
-async fn turbine(app: &TestApp) -> (String, i64) {
-    let r = app.as_user("pricing@northwind.test", NW, "{ products(first: 5, filter: { brand: \"Northwind\", category: \"Workshop\" }) { edges { node { id sku version } } } }", json!({})).await;
-    let node = r.body["data"]["products"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["node"]["sku"] == "NW-TURBINE")
-        .unwrap_or_else(|| panic!("{:?}", r.body))["node"]
-        .clone();
-    (
-        node["id"].as_str().unwrap().to_owned(),
-        node["version"].as_i64().unwrap(),
-    )
-}
-
-fn customer_id(slug: &str) -> String {
-    portico_resolvers::encode_id("Customer", &demo_id("tenant", slug)).to_string()
-}
-
-async fn northwind_audit_len(app: &TestApp) -> usize {
-    let nw = demo_id("tenant", "northwind");
-    app.store
-        .audit_entries(&TenantScope::single(nw.clone()), &nw)
-        .await
-        .unwrap()
-        .len()
-}
 
 const UPDATE: &str = "mutation($input: UpdateListingInput!) { updateListing(input: $input) { product { name version status regions } } }";
 const PRODUCT: &str =
@@ -46,7 +14,7 @@ const PRODUCT: &str =
 async fn listing_updates_follow_the_policy_validate_and_detect_conflicts(db: TestDb) {
     let app = TestApp::spawn(db).await;
     let (id, version) = turbine(&app).await;
-    let audit_before = northwind_audit_len(&app).await;
+    let audit_before = audit_len(&app).await;
 
     // Inside the tenant but not theirs to change: FORBIDDEN. Across: NOT_FOUND.
     let input = json!({ "input": { "id": id, "expectedVersion": version, "name": "Hijacked" } });
@@ -93,7 +61,7 @@ async fn listing_updates_follow_the_policy_validate_and_detect_conflicts(db: Tes
         assert_eq!(r.body["errors"][0]["extensions"]["field"], field);
     }
     assert_eq!(
-        northwind_audit_len(&app).await,
+        audit_len(&app).await,
         audit_before,
         "refusals write nothing"
     );
@@ -104,7 +72,7 @@ async fn listing_updates_follow_the_policy_validate_and_detect_conflicts(db: Tes
     assert_eq!(product["name"], "Northwind Turbine Pro", "{:?}", ok.body);
     assert_eq!(product["version"], version + 1);
     assert_eq!(product["regions"], json!(["EU"]));
-    assert_eq!(northwind_audit_len(&app).await, audit_before + 1);
+    assert_eq!(audit_len(&app).await, audit_before + 1);
     let seen = app
         .as_user("buyer@alpine.test", NW, PRODUCT, json!({ "id": id }))
         .await;
@@ -176,7 +144,7 @@ async fn contract_prices_are_set_and_ended_by_pricing_staff_for_their_own_custom
     let prairie = customer_id("prairie-supply");
     let alpine = customer_id("alpine-dealers");
     let set = |amount: &str, currency: &str| json!({ "input": { "customerId": prairie, "productId": turbine, "amount": amount, "currency": currency } });
-    let audit_before = northwind_audit_len(&app).await;
+    let audit_before = audit_len(&app).await;
 
     for (input, field) in [
         (set("1234.50", "EUR"), "currency"),
@@ -214,7 +182,7 @@ async fn contract_prices_are_set_and_ended_by_pricing_staff_for_their_own_custom
         assert_eq!(r.first_code(), Some(code), "{email}: {:?}", r.body);
     }
     assert_eq!(
-        northwind_audit_len(&app).await,
+        audit_len(&app).await,
         audit_before,
         "refusals write nothing"
     );
@@ -315,7 +283,7 @@ async fn contract_prices_are_set_and_ended_by_pricing_staff_for_their_own_custom
             .first_code(),
         Some("NOT_FOUND")
     );
-    assert_eq!(northwind_audit_len(&app).await, audit_before + 2);
+    assert_eq!(audit_len(&app).await, audit_before + 2);
 }
 
 async fn a_restricted_listing_is_seen_by_its_assortment_only(db: TestDb) {

@@ -11,15 +11,10 @@ use std::time::{Duration, Instant};
 use portico_resolvers::encode_id;
 use portico_store::seed::demo_id;
 use portico_store::{ListingChanges, Store, StoreError, TenantScope};
-use portico_tests::{TestApp, TestDb, on_both_backends, test_actor};
+use portico_tests::{NW, TestApp, TestDb, customer_id, on_both_backends, test_actor};
 use serde_json::{Value, json};
 
-const NW: &str = "northwind.localhost";
 const STAFF: &str = "pricing@northwind.test";
-
-fn customer_id(slug: &str) -> String {
-    encode_id("Customer", &demo_id("tenant", slug)).to_string()
-}
 
 /// One of northwind's products: its id, and what finds it on a page and in search.
 struct Target {

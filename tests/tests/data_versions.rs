@@ -3,19 +3,14 @@
 //! every write committed before it asked, while other requests keep the reader busy. On both
 //! backends; on PostgreSQL, also after the server closed the reader's connection.
 
-use portico_store::seed::demo_id;
 use portico_store::{Store, Versions};
-use portico_tests::{TestDb, on_both_backends};
+use portico_tests::{TestDb, on_both_backends, tenant};
 
 on_both_backends!(
     reads_asked_together_each_get_their_own_resellers_versions,
     a_read_sees_every_write_committed_before_it_asked_while_others_keep_the_reader_busy,
     closing_the_store_while_reads_run_returns_and_refuses_later_reads,
 );
-
-fn tenant(slug: &str) -> String {
-    demo_id("tenant", slug)
-}
 
 async fn reads_asked_together_each_get_their_own_resellers_versions(db: TestDb) {
     let store = db.seeded_store().await;

@@ -4,10 +4,8 @@
 
 use portico_store::TenantScope;
 use portico_store::seed::demo_id;
-use portico_tests::{TestApp, TestDb, on_both_backends};
+use portico_tests::{NW, TestApp, TestDb, on_both_backends};
 use serde_json::{Value, json};
-
-const NW: &str = "northwind.localhost";
 
 async fn grant_id(app: &TestApp, email: &str, host: &str, customer: &str, status: &str) -> String {
     let list = app

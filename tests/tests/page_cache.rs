@@ -5,10 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use portico_tests::{TestApp, TestDb, on_both_backends};
+use portico_tests::{NW, TestApp, TestDb, on_both_backends};
 use serde_json::{Value, json};
-
-const NW: &str = "northwind.localhost";
 
 /// One query text for everyone: the cache key must still tell them apart.
 const PAGE: &str = "query($after: String) { products(first: 100, after: $after) {

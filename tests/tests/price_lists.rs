@@ -3,22 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use portico_store::TenantScope;
-use portico_store::seed::demo_id;
-use portico_tests::{TestApp, TestDb, on_both_backends};
+use portico_tests::{CO, NW, TestApp, TestDb, audit_len, on_both_backends, turbine};
 use serde_json::{Value, json};
-
-const NW: &str = "northwind.localhost";
-const CO: &str = "contoso.localhost";
-
-async fn audit_len(app: &TestApp) -> usize {
-    let nw = demo_id("tenant", "northwind");
-    app.store
-        .audit_entries(&TenantScope::single(nw.clone()), &nw)
-        .await
-        .unwrap()
-        .len()
-}
 
 async fn skus(app: &TestApp, email: &str, host: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
@@ -36,24 +22,6 @@ async fn skus(app: &TestApp, email: &str, host: &str) -> BTreeSet<String> {
     }
 }
 
-async fn turbine_id(app: &TestApp) -> String {
-    let r = app.as_user("pricing@northwind.test",
-        NW,
-        "{ products(first: 10, filter: { brand: \"Northwind\" }) { edges { node { id sku } } } }",
-        json!({}),
-    )
-    .await;
-    r.body["data"]["products"]["edges"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["node"]["sku"] == "NW-TURBINE")
-        .unwrap()["node"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 const CREATE: &str = "mutation($i: CreatePriceListInput!) { createPriceList(input: $i) { priceList { id name version currency } } }";
 const SET: &str =
     "mutation($i: SetPricesInput!) { setPrices(input: $i) { priceList { version } } }";
@@ -62,7 +30,7 @@ const PRICE: &str = "query($id: ID!, $q: Int) { product(id: $id) { price(quantit
 
 async fn price_lists_and_tiers_change_what_customers_pay(db: TestDb) {
     let app = TestApp::spawn(db).await;
-    let turbine = turbine_id(&app).await;
+    let (turbine, _) = turbine(&app).await;
     let before = audit_len(&app).await;
     let good = json!({ "name": "Northwind EU Autumn", "region": "EU", "currency": "EUR", "priority": 30, "validFrom": "2026-01-01T00:00:00Z" });
     let with = |patch: Value| {

@@ -5,7 +5,7 @@ use portico_store::model::{
 };
 use portico_store::seed::{DEMO_ISSUER, demo_id};
 use portico_store::{NewIdentityProvider, SeedOutcome, StoreError, TenantScope, audit_hash};
-use portico_tests::{TestDb, on_both_backends};
+use portico_tests::{TestDb, on_both_backends, scope, tenant};
 
 on_both_backends!(
     the_demo_seed_is_complete_and_a_second_run_changes_nothing,
@@ -18,14 +18,6 @@ on_both_backends!(
     identity_links_and_deactivations_are_scoped_and_audited,
     identity_providers_refuse_weak_algorithms_and_inline_secrets,
 );
-
-fn tenant(slug: &str) -> String {
-    demo_id("tenant", slug)
-}
-
-fn scope(slugs: &[&str]) -> TenantScope {
-    TenantScope::of(slugs.iter().map(|s| tenant(s)))
-}
 
 async fn the_demo_seed_is_complete_and_a_second_run_changes_nothing(db: TestDb) {
     let store = db.seeded_store().await;

@@ -4,12 +4,8 @@
 use portico_store::diagnostics::TENANT_TABLES;
 use portico_store::seed::demo_id;
 use portico_store::{Store, StoreOptions, TenantScope};
-use portico_tests::{TestApp, TestDb};
+use portico_tests::{TestApp, TestDb, scope};
 use sqlx::Connection;
-
-fn scope(slugs: &[&str]) -> TenantScope {
-    TenantScope::of(slugs.iter().map(|s| demo_id("tenant", s)))
-}
 
 async fn postgres() -> Option<TestDb> {
     let db = TestDb::postgres().await;

@@ -8,11 +8,8 @@ use std::time::{Duration, Instant};
 use portico_search::{
     IndexState, Indexer, IndexerOptions, SearchOptions, SearchRequest, SearchService, Visibility,
 };
-use portico_tests::{TestApp, TestDb, on_both_backends, test_actor};
+use portico_tests::{CO, NW, TestApp, TestDb, on_both_backends, test_actor};
 use serde_json::{Value, json};
-
-const NW: &str = "northwind.localhost";
-const CO: &str = "contoso.localhost";
 
 const SEARCH: &str = "query($q: String!, $first: Int, $after: String, $filter: SearchFilter) {
   search(query: $q, first: $first, after: $after, filter: $filter) {
