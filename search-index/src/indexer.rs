@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use portico_store::model::TenantKind;
-use portico_store::{Directory, OutboxMessage, Store};
+use portico_store::{Directory, OutboxMessage, Store, Topic};
 
 use crate::SearchError;
 use crate::service::{Change, IndexState, SearchService};
@@ -167,8 +167,8 @@ impl Indexer {
         for m in &fresh {
             let payload: serde_json::Value =
                 serde_json::from_str(&m.payload).unwrap_or(serde_json::Value::Null);
-            match m.topic.as_str() {
-                "listing.changed" => {
+            match Topic::parse(&m.topic) {
+                Some(Topic::Listing) => {
                     if let Some(listing) = payload.get("listing").and_then(|v| v.as_str()) {
                         targets
                             .entry(m.tenant_id.clone())
@@ -176,7 +176,7 @@ impl Indexer {
                             .insert(listing.to_owned());
                     }
                 }
-                "master_product.changed" => {
+                Some(Topic::MasterProduct) => {
                     if let Some(product) = payload.get("product").and_then(|v| v.as_str()) {
                         for (tenant, listing) in
                             self.store.listings_of_master(&scope, product).await?

@@ -8,7 +8,8 @@ use chrono::{DateTime, Utc};
 use crate::catalog::{Bind, CatalogVisibility, bind_all};
 use crate::db::scoped;
 use crate::model::*;
-use crate::repo::{LISTING_SELECT, ListingRow, append_audit, enqueue_outbox, listing_from_row};
+use crate::outbox::{Topic, record_change};
+use crate::repo::{LISTING_SELECT, ListingRow, listing_from_row};
 use crate::{Store, StoreError, TenantScope};
 
 /// Adds values to one of a listing's sets (`listing_regions.region`,
@@ -241,11 +242,12 @@ impl Store {
                     assortment_in_scope!(conn, d, scope, owner, listing_id).into();
             }
             entry.after_state = Some(after_state.to_string());
-            append_audit!(conn, d, owner, &entry);
-            enqueue_outbox!(
+            record_change!(
                 conn,
+                d,
                 owner,
-                "listing.changed",
+                &entry,
+                Topic::Listing,
                 serde_json::json!({ "listing": listing_id })
             );
             Ok(after)
@@ -330,11 +332,12 @@ impl Store {
                 serde_json::json!({ "amount": amount.decimal(), "currency": amount.currency })
                     .to_string(),
             );
-            append_audit!(conn, d, owner, &entry);
-            enqueue_outbox!(
+            record_change!(
                 conn,
+                d,
                 owner,
-                "contract_price.changed",
+                &entry,
+                Topic::ContractPrice,
                 serde_json::json!({ "customer": customer_id, "listing": listing_id })
             );
             Ok(())
@@ -375,11 +378,12 @@ impl Store {
             let mut entry = audit.clone();
             entry.action = "contract_price.ended".into();
             entry.target = format!("contract_price:{customer_id}/{listing_id}");
-            append_audit!(conn, d, owner, &entry);
-            enqueue_outbox!(
+            record_change!(
                 conn,
+                d,
                 owner,
-                "contract_price.changed",
+                &entry,
+                Topic::ContractPrice,
                 serde_json::json!({ "customer": customer_id, "listing": listing_id })
             );
             Ok(())
@@ -544,11 +548,12 @@ impl Store {
                 serde_json::json!({ "master": master_sku, "regions": join_list(regions) })
                     .to_string(),
             );
-            append_audit!(conn, d, owner, &entry);
-            enqueue_outbox!(
+            record_change!(
                 conn,
+                d,
                 owner,
-                "listing.changed",
+                &entry,
+                Topic::Listing,
                 serde_json::json!({ "listing": id })
             );
             Ok(id)
@@ -597,11 +602,12 @@ impl Store {
             let mut entry = audit.clone();
             entry.action = "listing.unlisted".into();
             entry.target = format!("listing:{listing_id}");
-            append_audit!(conn, d, owner, &entry);
-            enqueue_outbox!(
+            record_change!(
                 conn,
+                d,
                 owner,
-                "listing.changed",
+                &entry,
+                Topic::Listing,
                 serde_json::json!({ "listing": listing_id })
             );
             Ok(())

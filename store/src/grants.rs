@@ -6,7 +6,8 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::db::scoped;
 use crate::model::*;
-use crate::repo::{DelegationRow, append_audit, enqueue_outbox};
+use crate::outbox::{Topic, record_change};
+use crate::repo::DelegationRow;
 use crate::{Store, StoreError, TenantScope};
 
 /// The longest a grant may run.
@@ -74,11 +75,12 @@ impl Store {
                 serde_json::json!({ "reseller": reseller_id, "scopes": join_list(&scopes), "status": "PENDING" })
                     .to_string(),
             );
-            append_audit!(conn, d, customer_id, &entry);
-            enqueue_outbox!(
+            record_change!(
                 conn,
+                d,
                 customer_id,
-                "delegation.changed",
+                &entry,
+                Topic::Delegation,
                 serde_json::json!({ "delegation": id })
             );
             let row: DelegationRow = sqlx::query_as(&format!("{SELECT} WHERE id = $1"))
@@ -167,11 +169,12 @@ impl Store {
             entry.before_state =
                 Some(serde_json::json!({ "status": before.status.as_str() }).to_string());
             entry.after_state = Some(serde_json::json!({ "status": status.as_str() }).to_string());
-            append_audit!(conn, d, &before.customer_id, &entry);
-            enqueue_outbox!(
+            record_change!(
                 conn,
-                before.customer_id.as_str(),
-                "delegation.changed",
+                d,
+                &before.customer_id,
+                &entry,
+                Topic::Delegation,
                 serde_json::json!({ "delegation": delegation_id })
             );
             Ok(Delegation {

@@ -5,7 +5,7 @@ use chrono::Utc;
 
 use crate::db::scoped;
 use crate::model::*;
-use crate::repo::{append_audit, enqueue_outbox};
+use crate::outbox::{Topic, record_change};
 use crate::{Store, StoreError, TenantScope};
 
 /// Live (not deleted) users, before the caller's predicates.
@@ -135,11 +135,12 @@ impl Store {
                 })
                 .to_string(),
             );
-            let row = append_audit!(conn, d, tenant_id, &entry);
-            enqueue_outbox!(
+            let row = record_change!(
                 conn,
+                d,
                 tenant_id,
-                "identity_provider.changed",
+                &entry,
+                Topic::IdentityProvider,
                 serde_json::json!({ "issuer": provider.issuer_url.trim() })
             );
             Ok(row)
@@ -278,11 +279,12 @@ impl Store {
             entry.target = format!("user:{user_id}");
             entry.before_state = Some(before.to_string());
             entry.after_state = Some(after.to_string());
-            let row = append_audit!(conn, d, &user.tenant_id, &entry);
-            enqueue_outbox!(
+            let row = record_change!(
                 conn,
-                user.tenant_id.as_str(),
-                "user.changed",
+                d,
+                &user.tenant_id,
+                &entry,
+                Topic::User,
                 serde_json::json!({ "user": user_id })
             );
             Ok(row)

@@ -6,6 +6,7 @@
 //! PostgreSQL) but never decides what a scope should be: that is the policy's job, above it.
 //! It knows nothing of GraphQL or HTTP.
 
+mod audit;
 mod catalog;
 mod catalog_admin;
 mod db;
@@ -13,6 +14,7 @@ mod error;
 mod grants;
 mod identity;
 pub mod model;
+mod outbox;
 mod price_lists;
 pub mod pricing;
 mod repo;
@@ -22,14 +24,16 @@ pub mod seed;
 mod sessions;
 mod versions;
 
+pub use audit::{AUDIT_GENESIS, ChainReport, audit_hash};
 pub use catalog::{CatalogQuery, CatalogRow, CatalogVisibility, PriceQuery, Versions};
 pub use catalog_admin::{ContractPriceRow, ListingChanges};
 pub use db::{Backend, Contents, PgLogin, Readiness, Store, StoreOptions, redact_url};
 pub use error::StoreError;
 pub use grants::{GrantChange, MAX_GRANT_DAYS};
 pub use identity::{ALLOWED_ALGORITHMS, NewIdentityProvider};
+pub use outbox::Topic;
 pub use price_lists::{PriceList, PriceListChanges};
-pub use repo::{AUDIT_GENESIS, ChainReport, Directory, audit_hash};
+pub use repo::Directory;
 pub use scope::TenantScope;
 pub use search_feed::{IndexListing, OutboxMessage};
 pub use seed::SeedOutcome;

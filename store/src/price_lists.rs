@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 
 use crate::db::scoped;
 use crate::model::*;
+use crate::outbox::{Topic, record_change};
 use crate::pricing::PriceListInfo;
-use crate::repo::{append_audit, enqueue_outbox};
 use crate::{Store, StoreError, TenantScope};
 
 fn invalid(field: &'static str, message: impl Into<String>) -> StoreError {
@@ -197,11 +197,12 @@ impl Store {
                 serde_json::json!({ "name": list.info.name, "currency": list.info.currency })
                     .to_string(),
             );
-            append_audit!(conn, d, owner, &entry);
-            enqueue_outbox!(
+            record_change!(
                 conn,
+                d,
                 owner,
-                "price_list.changed",
+                &entry,
+                Topic::PriceList,
                 serde_json::json!({ "price_list": list.info.id })
             );
             Ok(list)
@@ -292,11 +293,12 @@ impl Store {
                 serde_json::json!({ "name": after.info.name, "priority": after.info.priority })
                     .to_string(),
             );
-            append_audit!(conn, d, owner, &entry);
-            enqueue_outbox!(
+            record_change!(
                 conn,
+                d,
                 owner,
-                "price_list.changed",
+                &entry,
+                Topic::PriceList,
                 serde_json::json!({ "price_list": id })
             );
             Ok(after)
@@ -394,11 +396,12 @@ impl Store {
                 )
                 .to_string(),
             );
-            append_audit!(conn, d, owner, &entry);
-            enqueue_outbox!(
+            record_change!(
                 conn,
+                d,
                 owner,
-                "price_list.changed",
+                &entry,
+                Topic::PriceList,
                 serde_json::json!({ "price_list": price_list_id, "listing": listing_id })
             );
             Ok(list)

@@ -5,7 +5,8 @@ use chrono::Utc;
 
 use crate::db::scoped;
 use crate::model::*;
-use crate::repo::{LISTING_SELECT, ListingRow, append_audit, enqueue_outbox, listing_from_row};
+use crate::outbox::{Topic, record_change};
+use crate::repo::{LISTING_SELECT, ListingRow, listing_from_row};
 use crate::{Store, StoreError, TenantScope};
 
 /// A listing as the search index holds it. Prices and costs are never part of it.
@@ -190,11 +191,12 @@ impl Store {
             entry.target = format!("master_product:{product_id}");
             entry.before_state = Some(serde_json::json!({ "name": before }).to_string());
             entry.after_state = Some(serde_json::json!({ "name": name }).to_string());
-            append_audit!(conn, d, &owner, &entry);
-            enqueue_outbox!(
+            record_change!(
                 conn,
+                d,
                 &owner,
-                "master_product.changed",
+                &entry,
+                Topic::MasterProduct,
                 serde_json::json!({ "product": product_id })
             );
             Ok(())
