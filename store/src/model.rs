@@ -190,15 +190,42 @@ pub struct Money {
     pub currency: String,
 }
 
+/// Why `Money::parse` refused its input: `field` names the input at fault (`amount` or
+/// `currency`); it prints as `field: message`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct MoneyError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl MoneyError {
+    fn amount(message: impl Into<String>) -> Self {
+        MoneyError {
+            field: "amount",
+            message: message.into(),
+        }
+    }
+
+    fn currency(message: impl Into<String>) -> Self {
+        MoneyError {
+            field: "currency",
+            message: message.into(),
+        }
+    }
+}
+
 impl Money {
     /// The largest amount Portico accepts in one price (in major units).
     pub const MAX_MAJOR: i64 = 10_000_000;
 
     /// Parses a decimal amount such as `999.00` in `currency` (three capital letters): no
     /// negative amounts, no more digits than the currency's minor unit, at most `MAX_MAJOR`.
-    pub fn parse(amount: &str, currency: &str) -> Result<Money, String> {
+    pub fn parse(amount: &str, currency: &str) -> Result<Money, MoneyError> {
         if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err("currency: must be three capital letters (ISO 4217), e.g. EUR".into());
+            return Err(MoneyError::currency(
+                "must be three capital letters (ISO 4217), e.g. EUR",
+            ));
         }
         let digits = Self::minor_digits(currency) as usize;
         let amount = amount.trim();
@@ -209,25 +236,28 @@ impl Money {
             || !numeric(fraction)
             || (amount.contains('.') && fraction.is_empty())
         {
-            return Err(format!(
-                "amount: {amount:?} is not a non-negative decimal number"
-            ));
+            return Err(MoneyError::amount(format!(
+                "{amount:?} is not a non-negative decimal number"
+            )));
         }
         if fraction.len() > digits {
-            return Err(format!(
-                "amount: {currency} has {digits} decimal places at most"
-            ));
+            return Err(MoneyError::amount(format!(
+                "{currency} has {digits} decimal places at most"
+            )));
         }
         let major: i64 = whole
             .parse()
             .ok()
             .filter(|m| *m <= Self::MAX_MAJOR)
-            .ok_or_else(|| format!("amount: at most {} {currency}", Self::MAX_MAJOR))?;
+            .ok_or_else(|| MoneyError::amount(format!("at most {} {currency}", Self::MAX_MAJOR)))?;
         let minor: i64 = format!("{fraction:0<digits$}").parse().unwrap_or(0);
         let scale = 10_i64.pow(digits as u32);
         let total = major * scale + minor;
         if major == Self::MAX_MAJOR && minor > 0 {
-            return Err(format!("amount: at most {} {currency}", Self::MAX_MAJOR));
+            return Err(MoneyError::amount(format!(
+                "at most {} {currency}",
+                Self::MAX_MAJOR
+            )));
         }
         Ok(Money::new(total, currency))
     }
@@ -325,7 +355,7 @@ mod tests {
             ("1.00", "eur", "three capital letters"),
         ] {
             let err = Money::parse(amount, currency).unwrap_err();
-            assert!(err.contains(why), "{amount} {currency}: {err}");
+            assert!(err.to_string().contains(why), "{amount} {currency}: {err}");
         }
     }
 

@@ -338,9 +338,8 @@ impl Store {
             let mut seen = std::collections::HashSet::new();
             let mut parsed = Vec::with_capacity(tiers.len());
             for (q, amount) in tiers {
-                let m = Money::parse(amount, &list.info.currency).map_err(|m| {
-                    invalid("tiers", m.split_once(": ").map_or(m.as_str(), |(_, r)| r))
-                })?;
+                let m = Money::parse(amount, &list.info.currency)
+                    .map_err(|e| invalid("tiers", e.message))?;
                 if *q < 1 {
                     return Err(invalid("tiers", "every minQuantity must be at least 1"));
                 }

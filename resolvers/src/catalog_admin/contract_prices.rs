@@ -103,19 +103,8 @@ impl ContractPriceMutations {
         let access = access(ctx)?;
         let (customer, reason) = customer_for(access, &input.customer_id, Action::Price)?;
         let product = readable_product(ctx, &input.product_id).await?;
-        let amount = ModelMoney::parse(&input.amount, &input.currency).map_err(|message| {
-            let field = if message.starts_with("currency") {
-                "currency"
-            } else {
-                "amount"
-            };
-            bad(
-                field,
-                message
-                    .split_once(": ")
-                    .map_or(message.as_str(), |(_, m)| m),
-            )
-        })?;
+        let amount = ModelMoney::parse(&input.amount, &input.currency)
+            .map_err(|e| bad(e.field, e.message))?;
         let owner = &caller.tenant;
         store(ctx)?
             .set_contract_price(
