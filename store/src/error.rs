@@ -27,51 +27,46 @@ pub enum StoreError {
     Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
-/// Unique constraints whose violation is the user's mistake, mapped by name to the input field.
-const CONSTRAINT_FIELDS: &[(&str, &str, &str)] = &[
-    ("tenants.slug", "slug", "is already taken"),
-    ("tenants_slug_key", "slug", "is already taken"),
+/// Unique constraints whose violation is the user's mistake, each once: its name on PostgreSQL,
+/// the columns SQLite names for it, and the input field and message it maps to.
+const CONSTRAINT_FIELDS: &[(&str, &str, &str, &str)] = &[
     (
-        "users_tenant_email",
-        "email",
-        "is already used in this tenant",
+        "tenants_slug_key",
+        "tenants.slug",
+        "slug",
+        "is already taken",
     ),
     (
+        "users_tenant_email",
         "users.tenant_id, users.email",
         "email",
         "is already used in this tenant",
     ),
     (
+        "price_lists_tenant_id_name_key",
         "price_lists.tenant_id, price_lists.name",
         "name",
         "is already used by another price list",
     ),
     (
-        "price_lists_tenant_id_name_key",
-        "name",
-        "is already used by another price list",
-    ),
-    ("domains.host", "host", "is already served by a portal"),
-    ("domains_pkey", "host", "is already served by a portal"),
-    (
-        "price_lists.tenant_id, price_lists.name",
-        "name",
-        "is already the name of another price list",
-    ),
-    (
-        "price_lists_tenant_id_name_key",
-        "name",
-        "is already the name of another price list",
+        "domains_pkey",
+        "domains.host",
+        "host",
+        "is already served by a portal",
     ),
 ];
+
+/// SQLite names no constraint: its message lists the columns of the unique index instead.
+const SQLITE_UNIQUE: &str = "UNIQUE constraint failed: ";
 
 impl StoreError {
     /// Turns a constraint violation the user caused into `Invalid`; anything else passes through.
     pub fn from_db(err: sqlx::Error) -> Self {
         if let sqlx::Error::Database(db) = &err {
-            let text = format!("{} {}", db.constraint().unwrap_or_default(), db.message());
-            for (needle, field, message) in CONSTRAINT_FIELDS {
-                if text.contains(needle) {
+            let constraint = db.constraint();
+            let columns = db.message().strip_prefix(SQLITE_UNIQUE);
+            for (name, sqlite_columns, field, message) in CONSTRAINT_FIELDS {
+                if constraint == Some(*name) || columns == Some(*sqlite_columns) {
                     return StoreError::Invalid {
                         field,
                         message: (*message).to_owned(),
