@@ -12,7 +12,7 @@ use portico_store::model::TenantKind;
 use portico_store::{Directory, OutboxMessage, Store, Topic};
 
 use crate::SearchError;
-use crate::service::{Change, IndexState, SearchService};
+use crate::service::{Change, IndexState, SearchService, blocking};
 
 #[derive(Debug, Clone)]
 pub struct IndexerOptions {
@@ -75,20 +75,30 @@ impl Indexer {
         self.search.root().join("outbox-cursor")
     }
 
-    fn read_cursor(&self) -> Option<i64> {
-        std::fs::read_to_string(self.cursor_path())
-            .ok()?
-            .trim()
-            .parse()
-            .ok()
+    /// The stored cursor, read on the blocking pool; `None` when absent or unreadable.
+    async fn read_cursor(&self) -> Option<i64> {
+        let path = self.cursor_path();
+        blocking(move || {
+            Ok(std::fs::read_to_string(path)
+                .ok()
+                .and_then(|text| text.trim().parse().ok()))
+        })
+        .await
+        .ok()
+        .flatten()
     }
 
-    fn write_cursor(&self) -> Result<(), SearchError> {
+    /// Stores the cursor (write and rename, on the blocking pool).
+    async fn write_cursor(&self) -> Result<(), SearchError> {
         let path = self.cursor_path();
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, self.cursor.to_string())?;
-        std::fs::rename(tmp, path)?;
-        Ok(())
+        let cursor = self.cursor;
+        blocking(move || {
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, cursor.to_string())?;
+            std::fs::rename(tmp, path)?;
+            Ok(())
+        })
+        .await
     }
 
     /// Tenants that own a catalog, and so an index: the live resellers, as (id, slug).
@@ -116,16 +126,22 @@ impl Indexer {
     /// At start: every missing, outdated or corrupt index (all of them on a first start) is
     /// rebuilt, one tenant after the other; the others are searchable meanwhile.
     pub async fn prepare(&mut self) -> Result<(), SearchError> {
-        std::fs::create_dir_all(self.search.root())?;
+        let root = self.search.root().to_owned();
+        blocking(move || Ok(std::fs::create_dir_all(root)?)).await?;
         let directory = (self.directory)();
         // Taken before reading any listing: what is committed later is replayed.
         let head = self.store.outbox_head(&directory.scope_of_all()).await?;
-        let stored = self.read_cursor();
+        let stored = self.read_cursor().await;
         let owners = Self::catalog_owners(&directory);
-        let stale: Vec<(String, String)> = owners
-            .into_iter()
-            .filter(|(id, _)| stored.is_none() || self.search.state(id) != IndexState::Ready)
-            .collect();
+        // Opening each index to check it reads files: on the blocking pool.
+        let search = Arc::clone(&self.search);
+        let stale: Vec<(String, String)> = blocking(move || {
+            Ok(owners
+                .into_iter()
+                .filter(|(id, _)| stored.is_none() || search.state(id) != IndexState::Ready)
+                .collect())
+        })
+        .await?;
         for (id, _) in &stale {
             self.search.mark_building(id);
         }
@@ -147,7 +163,7 @@ impl Indexer {
             Some(c) if c <= head => c,
             _ => head,
         };
-        self.write_cursor()?;
+        self.write_cursor().await?;
         Ok(())
     }
 
@@ -202,7 +218,7 @@ impl Indexer {
         }
         self.advance();
         if !messages.is_empty() {
-            self.write_cursor()?;
+            self.write_cursor().await?;
         }
         Ok(applied)
     }
@@ -214,7 +230,9 @@ impl Indexer {
         slug: &str,
         ids: BTreeSet<String>,
     ) -> Result<(), SearchError> {
-        if !self.search.is_ready(tenant) {
+        let search = Arc::clone(&self.search);
+        let owner = tenant.to_owned();
+        if !blocking(move || Ok(search.is_ready(&owner))).await? {
             // A new catalog owner, or an index lost while running: build it whole.
             let count = self.rebuild(tenant).await?;
             tracing::info!(tenant = %slug, listings = count, "search index built");

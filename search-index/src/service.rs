@@ -136,8 +136,8 @@ fn commit(writer: &mut IndexWriter) -> Result<(), SearchError> {
     Ok(())
 }
 
-/// Runs index work on tokio's blocking pool.
-async fn blocking<T: Send + 'static>(
+/// Runs index and file work on tokio's blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, SearchError> + Send + 'static,
 ) -> Result<T, SearchError> {
     tokio::task::spawn_blocking(work)
