@@ -181,20 +181,21 @@ struct CatalogDbRow {
 /// listing, amount, currency, valid from, valid to.
 type ContractRow = (String, i64, String, DateTime<Utc>, Option<DateTime<Utc>>);
 
-/// listing, min quantity, amount, then the list: id, name, region, currency, priority, valid
-/// from, valid to.
-type TierRow = (
-    String,
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    i64,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-);
+/// One `TIER_COLUMNS` row (a JSON array, read in field order): the listing, the tier, then
+/// its price list.
+#[derive(serde::Deserialize)]
+struct TierRow {
+    listing: String,
+    min_quantity: i64,
+    amount: i64,
+    id: String,
+    name: String,
+    region: String,
+    currency: String,
+    priority: i64,
+    valid_from: DateTime<Utc>,
+    valid_to: Option<DateTime<Utc>>,
+}
 
 /// Values bound in order (in a page, after the scope at `$1`).
 pub(crate) enum Bind {
@@ -556,31 +557,19 @@ fn prices_from_json(
     let tiers: Vec<TierRow> = serde_json::from_str(tiers).map_err(unreadable)?;
     let contracts: Vec<ContractRow> = serde_json::from_str(contracts).map_err(unreadable)?;
     let mut out: HashMap<String, ListingPrices> = HashMap::new();
-    for (
-        listing,
-        min_quantity,
-        amount,
-        id,
-        name,
-        region,
-        currency,
-        priority,
-        valid_from,
-        valid_to,
-    ) in tiers
-    {
-        out.entry(listing).or_default().tiers.push(Tier {
+    for t in tiers {
+        out.entry(t.listing).or_default().tiers.push(Tier {
             list: PriceListInfo {
-                id,
-                name,
-                region: region.parse()?,
-                currency,
-                priority,
-                valid_from,
-                valid_to,
+                id: t.id,
+                name: t.name,
+                region: t.region.parse()?,
+                currency: t.currency,
+                priority: t.priority,
+                valid_from: t.valid_from,
+                valid_to: t.valid_to,
             },
-            min_quantity,
-            amount_minor: amount,
+            min_quantity: t.min_quantity,
+            amount_minor: t.amount,
         });
     }
     for (listing, amount, currency, valid_from, valid_to) in contracts {

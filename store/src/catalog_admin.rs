@@ -402,15 +402,16 @@ pub struct ContractPriceRow {
     pub valid_to: Option<DateTime<Utc>>,
 }
 
-type ContractPriceDbRow = (
-    String,
-    String,
-    String,
-    i64,
-    String,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-);
+#[derive(sqlx::FromRow)]
+struct ContractPriceDbRow {
+    listing_id: String,
+    sku: String,
+    name: String,
+    amount: i64,
+    currency: String,
+    valid_from: DateTime<Utc>,
+    valid_to: Option<DateTime<Utc>>,
+}
 
 impl Store {
     /// A customer's contract prices with `owner`, current and future, by SKU: every one
@@ -441,7 +442,8 @@ impl Store {
             predicates.extend(visibility.predicates(&mut binds, 0));
         }
         let sql = format!(
-            "SELECT c.listing_id, COALESCE(l.sku, m.sku), COALESCE(l.name, m.name), c.amount, c.currency, \
+            "SELECT c.listing_id, COALESCE(l.sku, m.sku) AS sku, COALESCE(l.name, m.name) AS name, \
+             c.amount, c.currency, \
              c.valid_from, c.valid_to FROM contract_prices c \
              JOIN listings l ON l.id = c.listing_id AND l.tenant_id = c.tenant_id \
              LEFT JOIN master_products m ON m.id = l.master_product_id \
@@ -454,18 +456,14 @@ impl Store {
                 .await?;
             Ok(rows
                 .into_iter()
-                .map(
-                    |(listing_id, sku, name, amount, currency, valid_from, valid_to)| {
-                        ContractPriceRow {
-                            listing_id,
-                            sku,
-                            name,
-                            amount: Money::new(amount, &currency),
-                            valid_from,
-                            valid_to,
-                        }
-                    },
-                )
+                .map(|r| ContractPriceRow {
+                    amount: Money::new(r.amount, &r.currency),
+                    listing_id: r.listing_id,
+                    sku: r.sku,
+                    name: r.name,
+                    valid_from: r.valid_from,
+                    valid_to: r.valid_to,
+                })
                 .collect())
         })
     }

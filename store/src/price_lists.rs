@@ -36,29 +36,31 @@ pub struct PriceListChanges {
     pub valid_to: Option<Option<DateTime<Utc>>>,
 }
 
-type PriceListRow = (
-    String,
-    String,
-    String,
-    String,
-    i64,
-    DateTime<Utc>,
-    Option<DateTime<Utc>>,
-    i64,
-);
+/// A row of `SELECT`.
+#[derive(sqlx::FromRow)]
+struct PriceListRow {
+    id: String,
+    name: String,
+    region: String,
+    currency: String,
+    priority: i64,
+    valid_from: DateTime<Utc>,
+    valid_to: Option<DateTime<Utc>>,
+    version: i64,
+}
 
 fn from_row(r: PriceListRow) -> Result<PriceList, StoreError> {
     Ok(PriceList {
         info: PriceListInfo {
-            id: r.0,
-            name: r.1,
-            region: r.2.parse()?,
-            currency: r.3,
-            priority: r.4,
-            valid_from: r.5,
-            valid_to: r.6,
+            id: r.id,
+            name: r.name,
+            region: r.region.parse()?,
+            currency: r.currency,
+            priority: r.priority,
+            valid_from: r.valid_from,
+            valid_to: r.valid_to,
         },
-        version: r.7,
+        version: r.version,
     })
 }
 
