@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use crate::db::scoped;
 use crate::model::*;
 use crate::pricing::{ContractPrice, ListingPrices, PriceListInfo, Tier};
-use crate::repo::{LISTING_SELECT, ListingRow, listing_from_row};
+use crate::repo::{LISTING_COLUMNS, LISTING_FROM, ListingRow, listing_from_row};
 use crate::{Store, StoreError, TenantScope};
 
 /// Catalog pages as read, under the catalog version they were read at.
@@ -376,7 +376,7 @@ impl Store {
                 .region
                 .map(|r| next(Bind::Text(r.as_str().to_owned()), &mut binds)),
         });
-        self.catalog_rows(scope, predicates, binds, Some(limit), prices)
+        self.catalog_rows(scope, predicates, binds, None, Some(limit), prices)
             .await
     }
 
@@ -395,11 +395,11 @@ impl Store {
             Bind::Text(viewer_tenant.unwrap_or_default().to_owned()),
             Bind::Text(ids),
         ];
-        // `$3` is the JSON array of ids; the dialect decides how it is expanded.
         self.catalog_rows(
             scope,
-            vec!["l.deleted_at IS NULL".to_owned(), "@IDS@".to_owned()],
+            vec!["l.deleted_at IS NULL".to_owned()],
             binds,
+            Some(3),
             None,
             None,
         )
@@ -411,6 +411,9 @@ impl Store {
         scope: &TenantScope,
         predicates: Vec<String>,
         binds: Vec<Bind>,
+        // The parameter holding a JSON array of ids the listing must be one of (the dialect
+        // decides how it is expanded), added after `predicates`.
+        ids_at: Option<usize>,
         limit: Option<usize>,
         prices: Option<PriceParams>,
     ) -> Result<Vec<CatalogRow>, StoreError> {
@@ -435,31 +438,19 @@ impl Store {
                     }
                 ),
             };
-            let predicates: Vec<String> = predicates
-                .iter()
-                .map(|p| {
-                    if p == "@IDS@" {
-                        d.in_json("l.id", 3)
-                    } else {
-                        p.clone()
-                    }
-                })
-                .collect();
+            let mut predicates = predicates;
+            if let Some(n) = ids_at {
+                predicates.push(d.in_json("l.id", n));
+            }
             let sql = format!(
-                "{LISTING_SELECT_GRANTED} WHERE {} AND {} ORDER BY {SKU}, l.id{}",
+                "SELECT {LISTING_COLUMNS}, EXISTS (SELECT 1 FROM listing_customers g \
+                 WHERE g.tenant_id = l.tenant_id AND g.listing_id = l.id AND g.customer_id = $2) \
+                 AS granted, {}, {price_columns} FROM {LISTING_FROM} \
+                 WHERE {} AND {} ORDER BY {SKU}, l.id{}",
+                d.listing_regions(),
                 d.in_json("l.tenant_id", 1),
                 predicates.join(" AND "),
                 limit.map(|n| format!(" LIMIT ${n}")).unwrap_or_default(),
-                LISTING_SELECT_GRANTED = LISTING_SELECT.replacen(
-                    " FROM listings l",
-                    &format!(
-                        ", EXISTS (SELECT 1 FROM listing_customers g WHERE g.tenant_id = l.tenant_id \
-                         AND g.listing_id = l.id AND g.customer_id = $2) AS granted, {}, {price_columns} \
-                         FROM listings l",
-                        d.listing_regions()
-                    ),
-                    1
-                ),
             );
             let query = sqlx::query_as::<_, CatalogDbRow>(&sql).bind(scope.json());
             let rows = bind_all!(query, &binds).fetch_all(&mut *conn).await?;

@@ -9,7 +9,7 @@ use crate::catalog::{Bind, CatalogVisibility, bind_all};
 use crate::db::scoped;
 use crate::model::*;
 use crate::outbox::{Topic, record_change};
-use crate::repo::{LISTING_SELECT, ListingRow, listing_from_row};
+use crate::repo::{LISTING_COLUMNS, LISTING_FROM, ListingRow, listing_from_row};
 use crate::{Store, StoreError, TenantScope};
 
 /// Adds values to one of a listing's sets (`listing_regions.region`,
@@ -135,7 +135,7 @@ impl Store {
         changes.validate()?;
         scoped!(self, scope, write, |conn, d| {
             let sql = format!(
-                "{LISTING_SELECT} WHERE l.id = $1 AND l.tenant_id = $2 AND l.deleted_at IS NULL"
+                "SELECT {LISTING_COLUMNS} FROM {LISTING_FROM} WHERE l.id = $1 AND l.tenant_id = $2 AND l.deleted_at IS NULL"
             );
             let before: Option<ListingRow> = sqlx::query_as(&sql)
                 .bind(listing_id)

@@ -196,13 +196,17 @@ pub(crate) fn listing_from_row(r: ListingRow, regions: Vec<Region>) -> Result<Li
     })
 }
 
-/// The listing with the master product's values filling what the listing does not override.
-pub(crate) const LISTING_SELECT: &str = "SELECT l.id, l.tenant_id, l.master_product_id, \
+/// The columns of a listing, with the master product's values filling what the listing does
+/// not override: select them (and any others after them) `FROM {LISTING_FROM}`.
+pub(crate) const LISTING_COLUMNS: &str = "l.id, l.tenant_id, l.master_product_id, \
      COALESCE(l.sku, m.sku) AS sku, COALESCE(l.name, m.name) AS name, \
      COALESCE(l.description, m.description) AS description, COALESCE(l.brand, m.brand) AS brand, \
      COALESCE(l.category, m.category) AS category, COALESCE(l.supplier, m.supplier) AS supplier, \
-     l.status, l.visibility, l.cost_amount, l.cost_currency, l.version \
-     FROM listings l LEFT JOIN master_products m ON m.id = l.master_product_id";
+     l.status, l.visibility, l.cost_amount, l.cost_currency, l.version";
+
+/// The tables `LISTING_COLUMNS` reads: the listing `l` and its master product `m`.
+pub(crate) const LISTING_FROM: &str =
+    "listings l LEFT JOIN master_products m ON m.id = l.master_product_id";
 
 impl Store {
     /// Every tenant (soft-deleted ones included, flagged) and every portal host. The directory
@@ -416,7 +420,7 @@ impl Store {
     ) -> Result<Vec<Listing>, StoreError> {
         scoped!(self, scope, snapshot, |conn, d| {
             let sql = format!(
-                "{LISTING_SELECT} WHERE l.tenant_id = $1 AND l.deleted_at IS NULL AND {} \
+                "SELECT {LISTING_COLUMNS} FROM {LISTING_FROM} WHERE l.tenant_id = $1 AND l.deleted_at IS NULL AND {} \
                  ORDER BY sku, l.id LIMIT $3",
                 d.in_json("l.tenant_id", 2)
             );

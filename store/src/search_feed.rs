@@ -6,7 +6,7 @@ use chrono::Utc;
 use crate::db::scoped;
 use crate::model::*;
 use crate::outbox::{Topic, record_change};
-use crate::repo::{LISTING_SELECT, ListingRow, listing_from_row};
+use crate::repo::{LISTING_COLUMNS, LISTING_FROM, ListingRow, listing_from_row};
 use crate::{Store, StoreError, TenantScope};
 
 /// A listing as the search index holds it. Prices and costs are never part of it.
@@ -48,18 +48,12 @@ impl Store {
         let ids = ids.map(|ids| serde_json::to_string(ids).expect("strings serialize"));
         let rows: Vec<IndexRow> = scoped!(self, scope, read, |conn, d| {
             let sql = format!(
-                "{} WHERE l.tenant_id = $1 AND l.deleted_at IS NULL AND {}{} ORDER BY l.id",
-                LISTING_SELECT.replacen(
-                    " FROM listings l",
-                    &format!(
-                        ", {}, (SELECT {} FROM listing_customers c WHERE c.tenant_id = l.tenant_id \
-                         AND c.listing_id = l.id) AS customer_list, \
-                         COALESCE(l.attributes, m.attributes) AS attributes FROM listings l",
-                        d.listing_regions(),
-                        d.comma_list("c.customer_id"),
-                    ),
-                    1
-                ),
+                "SELECT {LISTING_COLUMNS}, {}, (SELECT {} FROM listing_customers c \
+                 WHERE c.tenant_id = l.tenant_id AND c.listing_id = l.id) AS customer_list, \
+                 COALESCE(l.attributes, m.attributes) AS attributes FROM {LISTING_FROM} \
+                 WHERE l.tenant_id = $1 AND l.deleted_at IS NULL AND {}{} ORDER BY l.id",
+                d.listing_regions(),
+                d.comma_list("c.customer_id"),
                 d.in_json("l.tenant_id", 2),
                 if ids.is_some() {
                     format!(" AND {}", d.in_json("l.id", 3))
