@@ -1,6 +1,7 @@
-//! Price lists and their tiered prices, managed by reseller staff, and listing or unlisting
-//! master products. One transaction per change with its audit row and outbox message;
-//! optimistic concurrency on `version`; bad input is `Invalid` naming the field.
+//! Price lists and their tiered prices, managed by reseller staff: a reseller's lists, creating
+//! and updating a list, setting a listing's tiers on a list. One transaction per change with its
+//! audit row and outbox message; optimistic concurrency on `version`; bad input is `Invalid`
+//! naming the field. (Listing and unlisting master products is in `catalog_admin.rs`.)
 
 use chrono::{DateTime, Utc};
 
