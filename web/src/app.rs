@@ -9,12 +9,11 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{Request, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use portico_search::{Indexer, IndexerOptions, SearchOptions, SearchService};
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, SessionManagerLayer, SessionStore};
 
-use crate::auth::browser;
 use portico_policies::Policies;
 use portico_resolvers::{SchemaOptions, Schemas};
 use portico_store::{PgLogin, SeedOutcome, Store, StoreOptions};
@@ -27,7 +26,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::demo;
-use crate::demo_issuer::{self, DemoIssuer};
+use crate::demo_issuer::DemoIssuer;
 use crate::portal::SharedDirectory;
 
 /// What every handler can reach.
@@ -69,34 +68,11 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.config.request_timeout_seconds);
     let mut app = Router::new()
-        .route(
-            "/graphql",
-            get(crate::graphql::get).post(crate::graphql::post),
-        )
-        .route("/auth/login", get(browser::login))
-        .route("/auth/callback", get(browser::callback))
-        .route(
-            "/auth/logout",
-            get(browser::logout_page).post(browser::logout),
-        )
+        .merge(crate::graphql::router())
+        .merge(crate::auth::router())
+        .merge(demo::router(&state))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz));
-    if state.config.demo {
-        app = app.route("/", get(demo::index));
-    }
-    if state.demo_issuer.is_some() {
-        app = app
-            .route(
-                "/demo-issuer/.well-known/openid-configuration",
-                get(demo_issuer::discovery),
-            )
-            .route("/demo-issuer/jwks", get(demo_issuer::jwks))
-            .route(
-                "/demo-issuer/authorize",
-                get(demo_issuer::authorize_page).post(demo_issuer::authorize_submit),
-            )
-            .route("/demo-issuer/token", post(demo_issuer::token));
-    }
     if state.config.introspection() {
         app = app.route("/graphiql", get(graphiql));
     }
@@ -201,12 +177,8 @@ async fn graphiql() -> Html<String> {
     )
 }
 
-async fn not_found() -> Response {
-    crate::graphql::request_error(
-        StatusCode::NOT_FOUND,
-        portico_resolvers::ErrorCode::NotFound,
-        "no such route",
-    )
+async fn not_found() -> crate::error::WebError {
+    crate::error::WebError::NotFound("no such route".into())
 }
 
 /// What start-up did with the data, for the banner.

@@ -12,93 +12,29 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Router, routing};
 use portico_resolvers::{Access, Caller, ErrorCode, PortalContext};
 use portico_store::TenantScope;
-use serde_json::json;
-use tower_sessions::Session;
 
 use crate::app::AppState;
-use crate::{auth, portal};
+use crate::error::{MaybeCaller, Portal, WebError};
 
 const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
 const JSON: &str = "application/json";
 
-/// An error before any GraphQL runs, in the same shape as a GraphQL error.
-pub fn request_error(status: StatusCode, code: ErrorCode, message: &str) -> Response {
-    let body =
-        json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
-    let mut response = (status, axum::Json(body)).into_response();
-    if status == StatusCode::METHOD_NOT_ALLOWED {
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static("POST"));
-    }
-    response
-}
-
-/// The request's portal, recorded in its span, with its data versions: one statement that
-/// tells every cache of the request (provider, caller, catalog pages) whether it is current.
-async fn portal_of(state: &AppState, headers: &HeaderMap) -> Result<PortalContext, Response> {
-    let tenant = portal::resolve(&state.directory.current(), headers).map_err(|e| no_portal(&e))?;
-    tracing::Span::current().record("tenant", tenant.slug.as_str());
-    let versions = state.store.versions(&tenant.id).await.map_err(|err| {
-        tracing::error!(error = %err, "cannot read the data versions");
-        request_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Unavailable,
-            "the service is unavailable, try again",
-        )
-    })?;
-    Ok(PortalContext {
-        tenant,
-        versions,
-        versions_current: true,
-    })
-}
-
-fn no_portal(err: &portal::PortalError) -> Response {
-    tracing::info!(error = %err, "request for no portal");
-    request_error(StatusCode::NOT_FOUND, ErrorCode::NotFound, &err.to_string())
-}
-
-/// The request's caller, recorded in its span.
-async fn caller_of(
-    state: &AppState,
-    headers: &HeaderMap,
-    session: &Session,
-    portal: &PortalContext,
-    writes: bool,
-) -> Result<Option<Caller>, Response> {
-    let caller = auth::authenticate(
-        state,
-        headers,
-        session,
-        &portal.tenant,
-        Some(portal.versions.identity),
-        writes,
-    )
-    .await?;
-    if let Some(caller) = &caller {
-        tracing::Span::current().record("user", caller.user.id.as_str());
-    }
-    Ok(caller)
+/// The `/graphql` routes.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/graphql", routing::get(get).post(post))
 }
 
 pub async fn post(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    session: Session,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
-    let portal = match portal_of(&state, &headers).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+    Portal(portal): Portal,
     // Any POST may carry a mutation, so a cookie-carried one must pass the CSRF check.
-    let caller = match caller_of(&state, &headers, &session, &portal, true).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
+    MaybeCaller(caller): MaybeCaller<true>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, WebError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -110,67 +46,40 @@ pub async fn post(
         .trim()
         .to_ascii_lowercase();
     if media != JSON {
-        return request_error(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorCode::BadUserInput,
-            "content-type: POST /graphql takes application/json",
-        );
+        return Err(WebError::UnsupportedMediaType(
+            "content-type: POST /graphql takes application/json".into(),
+        ));
     }
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             let limit = state.config.graphql.max_body_bytes;
-            return request_error(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ErrorCode::BadUserInput,
-                &format!("body: the request is larger than {limit} bytes"),
-            );
+            WebError::PayloadTooLarge(format!("body: the request is larger than {limit} bytes"))
+        } else {
+            WebError::Rejected(rejection.status(), rejection.body_text())
         }
-        Err(rejection) => {
-            return request_error(
-                rejection.status(),
-                ErrorCode::BadUserInput,
-                &rejection.body_text(),
-            );
-        }
-    };
-    let batch: BatchRequest = match serde_json::from_slice(&body) {
-        Ok(batch) => batch,
-        Err(err) => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                ErrorCode::BadUserInput,
-                &format!("body: not a GraphQL request ({err})"),
-            );
-        }
-    };
+    })?;
+    let batch: BatchRequest = serde_json::from_slice(&body)
+        .map_err(|err| WebError::BadRequest(format!("body: not a GraphQL request ({err})")))?;
     let size = match &batch {
         BatchRequest::Single(_) => 1,
         BatchRequest::Batch(list) => list.len(),
     };
     if size == 0 || size > state.config.graphql.max_batch {
-        return request_error(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::BadUserInput,
-            &format!(
-                "body: a batch holds 1 to {} operations, this one {size}",
-                state.config.graphql.max_batch
-            ),
-        );
+        return Err(WebError::BadRequest(format!(
+            "body: a batch holds 1 to {} operations, this one {size}",
+            state.config.graphql.max_batch
+        )));
     }
     let response = match batch {
         BatchRequest::Single(request) => {
-            match execute(&state, portal, caller, vec![request]).await {
-                Ok(mut list) => BatchResponse::Single(list.remove(0)),
-                Err(response) => return response,
-            }
+            let mut list = execute(&state, portal, caller, vec![request]).await?;
+            BatchResponse::Single(list.remove(0))
         }
-        BatchRequest::Batch(requests) => match execute(&state, portal, caller, requests).await {
-            Ok(list) => BatchResponse::Batch(list),
-            Err(response) => return response,
-        },
+        BatchRequest::Batch(requests) => {
+            BatchResponse::Batch(execute(&state, portal, caller, requests).await?)
+        }
     };
-    respond(&headers, response)
+    Ok(respond(&headers, response))
 }
 
 /// Parsed documents by query text. Portals send the same few operations over and over;
@@ -251,7 +160,7 @@ async fn execute(
     portal: PortalContext,
     caller: Option<Caller>,
     requests: Vec<async_graphql::Request>,
-) -> Result<Vec<async_graphql::Response>, Response> {
+) -> Result<Vec<async_graphql::Response>, WebError> {
     // The caller's tenant's grants, once per request: the facts of delegated scopes. Only
     // resellers hold grants, so customers' and the platform's requests skip the query.
     let delegations = match &caller {
@@ -259,14 +168,7 @@ async fn execute(
             .store
             .delegations(&TenantScope::single(c.tenant.id.clone()))
             .await
-            .map_err(|err| {
-                tracing::error!(error = %err, "cannot read the caller's grants");
-                request_error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    ErrorCode::Unavailable,
-                    "the service is unavailable, try again",
-                )
-            })?,
+            .map_err(|err| WebError::unavailable("cannot read the caller's grants", &err))?,
         _ => Vec::new(),
     };
     let authorizer = state.policies.current();
@@ -440,25 +342,16 @@ fn operation_type(
 
 pub async fn get(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    session: Session,
-    Query(params): Query<HashMap<String, String>>,
-) -> Response {
-    let portal = match portal_of(&state, &headers).await {
-        Ok(p) => p,
-        Err(response) => return response,
-    };
+    Portal(portal): Portal,
     // GET runs queries only (checked below), so it needs no CSRF check.
-    let caller = match caller_of(&state, &headers, &session, &portal, false).await {
-        Ok(c) => c,
-        Err(response) => return response,
-    };
+    MaybeCaller(caller): MaybeCaller<false>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> Result<Response, WebError> {
     let Some(query) = params.get("query") else {
-        return request_error(
-            StatusCode::BAD_REQUEST,
-            ErrorCode::BadUserInput,
-            "query: the parameter is missing",
-        );
+        return Err(WebError::BadRequest(
+            "query: the parameter is missing".into(),
+        ));
     };
     let operation_name = params.get("operationName").filter(|n| !n.is_empty());
     // GET must never change anything: refuse a mutation before it reaches the schema.
@@ -468,32 +361,21 @@ pub async fn get(
             Some(OperationType::Mutation | OperationType::Subscription)
         )
     {
-        return request_error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            ErrorCode::BadUserInput,
-            "GET runs queries only: send mutations with POST",
-        );
+        return Err(WebError::MethodNotAllowed(
+            "GET runs queries only: send mutations with POST".into(),
+        ));
     }
     let mut request = async_graphql::Request::new(query.clone());
     if let Some(name) = operation_name {
         request = request.operation_name(name.clone());
     }
     if let Some(variables) = params.get("variables").filter(|v| !v.is_empty()) {
-        match serde_json::from_str(variables) {
-            Ok(value) => request = request.variables(async_graphql::Variables::from_json(value)),
-            Err(err) => {
-                return request_error(
-                    StatusCode::BAD_REQUEST,
-                    ErrorCode::BadUserInput,
-                    &format!("variables: not a JSON object ({err})"),
-                );
-            }
-        }
+        let value = serde_json::from_str(variables)
+            .map_err(|err| WebError::BadRequest(format!("variables: not a JSON object ({err})")))?;
+        request = request.variables(async_graphql::Variables::from_json(value));
     }
-    match execute(&state, portal, caller, vec![request]).await {
-        Ok(mut list) => respond(&headers, BatchResponse::Single(list.remove(0))),
-        Err(response) => response,
-    }
+    let mut list = execute(&state, portal, caller, vec![request]).await?;
+    Ok(respond(&headers, BatchResponse::Single(list.remove(0))))
 }
 
 /// Gives every error a code and picks status and media type.
@@ -520,11 +402,7 @@ fn respond(headers: &HeaderMap, response: BatchResponse) -> Response {
     };
     let Ok(body) = body else {
         tracing::error!("a response could not be written as JSON");
-        return request_error(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::Internal,
-            "internal error",
-        );
+        return WebError::Internal.into_response();
     };
     // Under application/graphql-response+json a request that never executed is a 4xx; legacy
     // application/json clients always get 200 for a well-formed request.

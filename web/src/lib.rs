@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 mod demo;
 pub mod demo_issuer;
+pub mod error;
 pub mod graphql;
 mod html;
 pub mod portal;

@@ -216,9 +216,12 @@ async fn client_for(
     Ok((client, algorithms))
 }
 
+/// The request's portal, recorded in its span; for a browser, a page when there is none.
 fn portal_or_page(state: &AppState, headers: &HeaderMap) -> Result<Tenant, Response> {
-    portal::resolve(&state.directory.current(), headers)
-        .map_err(|e| page(StatusCode::NOT_FOUND, "No portal here", &e.to_string()))
+    let portal = portal::resolve(&state.directory.current(), headers)
+        .map_err(|e| page(StatusCode::NOT_FOUND, "No portal here", &e.to_string()))?;
+    tracing::Span::current().record("tenant", portal.slug.as_str());
+    Ok(portal)
 }
 
 #[derive(Debug, Deserialize)]
@@ -286,20 +289,12 @@ pub async fn login(
     headers: HeaderMap,
     session: Session,
     Query(params): Query<LoginParams>,
-) -> Response {
-    let portal = match portal_or_page(&state, &headers) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    tracing::Span::current().record("tenant", portal.slug.as_str());
-    let provider = match provider_for(&state, &portal, None).await {
-        Ok(p) => p,
-        Err(err) => return unavailable(&err),
-    };
-    let (client, _) = match client_for(&state, &headers, &provider).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+) -> Result<Response, Response> {
+    let portal = portal_or_page(&state, &headers)?;
+    let provider = provider_for(&state, &portal, None)
+        .await
+        .map_err(|err| unavailable(&err))?;
+    let (client, _) = client_for(&state, &headers, &provider).await?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let (url, csrf, nonce) = client
         .authorize_url(
@@ -319,10 +314,11 @@ pub async fn login(
         return_to: safe_return_to(params.return_to.as_deref()),
         started_at: Utc::now().timestamp(),
     };
-    if let Err(err) = session.insert(PENDING_KEY, pending).await {
-        return unavailable(&err);
-    }
-    Redirect::to(url.as_str()).into_response()
+    session
+        .insert(PENDING_KEY, pending)
+        .await
+        .map_err(|err| unavailable(&err))?;
+    Ok(Redirect::to(url.as_str()).into_response())
 }
 
 #[derive(Debug, Deserialize)]
@@ -337,12 +333,8 @@ pub async fn callback(
     headers: HeaderMap,
     session: Session,
     Query(params): Query<CallbackParams>,
-) -> Response {
-    let portal = match portal_or_page(&state, &headers) {
-        Ok(p) => p,
-        Err(r) => return r,
-    };
-    tracing::Span::current().record("tenant", portal.slug.as_str());
+) -> Result<Response, Response> {
+    let portal = portal_or_page(&state, &headers)?;
     let expired = || {
         page(
             StatusCode::BAD_REQUEST,
@@ -351,99 +343,89 @@ pub async fn callback(
         )
     };
     // Taken out whatever happens: a code and state are good for one attempt.
-    let pending = match session.remove::<PendingLogin>(PENDING_KEY).await {
-        Ok(Some(p)) => p,
-        Ok(None) => return expired(),
-        Err(err) => return unavailable(&err),
-    };
+    let pending = session
+        .remove::<PendingLogin>(PENDING_KEY)
+        .await
+        .map_err(|err| unavailable(&err))?
+        .ok_or_else(expired)?;
     if Utc::now().timestamp() - pending.started_at > PENDING_LIFETIME_SECONDS
         || pending.portal_tenant_id != portal.id
     {
-        return expired();
+        return Err(expired());
     }
     if let Some(error) = params.error {
         tracing::info!(error = %error, "identity provider refused the sign-in");
-        return page(
+        return Err(page(
             StatusCode::UNAUTHORIZED,
             "Sign-in refused",
             "The identity provider did not sign you in.",
-        );
+        ));
     }
     let (Some(code), Some(returned_state)) = (params.code, params.state) else {
-        return expired();
+        return Err(expired());
     };
     if returned_state != pending.state {
         tracing::warn!("sign-in callback with a state that does not match the session");
-        return expired();
+        return Err(expired());
     }
-    let provider = match provider_for(&state, &portal, None).await {
-        Ok(p) if p.issuer_url == pending.issuer => p,
-        Ok(_) => return expired(),
-        Err(err) => return unavailable(&err),
-    };
-    let (client, algorithms) = match client_for(&state, &headers, &provider).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    let request = match client.exchange_code(AuthorizationCode::new(code)) {
-        Ok(r) => r,
-        Err(err) => return unavailable(&err),
-    };
-    let tokens = match request
+    let provider = provider_for(&state, &portal, None)
+        .await
+        .map_err(|err| unavailable(&err))?;
+    if provider.issuer_url != pending.issuer {
+        return Err(expired());
+    }
+    let (client, algorithms) = client_for(&state, &headers, &provider).await?;
+    let request = client
+        .exchange_code(AuthorizationCode::new(code))
+        .map_err(|err| unavailable(&err))?;
+    let tokens = request
         .set_pkce_verifier(PkceCodeVerifier::new(pending.pkce_verifier))
         .request_async(&state.auth.http)
         .await
-    {
-        Ok(t) => t,
-        Err(err) => {
+        .map_err(|err| {
             tracing::warn!(error = %err, "code exchange failed");
-            return page(
+            page(
                 StatusCode::BAD_GATEWAY,
                 "Sign-in failed",
                 "The identity provider did not confirm the sign-in. Please try again.",
-            );
-        }
-    };
-    let Some(id_token) = tokens.id_token() else {
-        return unavailable(&"the token response has no ID token");
-    };
+            )
+        })?;
+    let id_token = tokens
+        .id_token()
+        .ok_or_else(|| unavailable(&"the token response has no ID token"))?;
     let verifier = client.id_token_verifier().set_allowed_algs(algorithms);
-    let claims = match id_token.claims(&verifier, &Nonce::new(pending.nonce)) {
-        Ok(c) => c,
-        Err(err) => {
+    let claims = id_token
+        .claims(&verifier, &Nonce::new(pending.nonce))
+        .map_err(|err| {
             tracing::warn!(error = %err, "ID token refused");
-            return page(
+            page(
                 StatusCode::UNAUTHORIZED,
                 "Sign-in failed",
                 "The identity provider's answer could not be verified.",
-            );
-        }
-    };
+            )
+        })?;
     let issuer = claims.issuer().to_string();
     let subject = claims.subject().to_string();
-    let caller = match caller_for(&state, &portal, &issuer, &subject, None).await {
-        Ok(c) => c,
-        Err(Refusal::Deactivated) => {
-            return page(
+    let caller = caller_for(&state, &portal, &issuer, &subject, None)
+        .await
+        .map_err(|refusal| match refusal {
+            Refusal::Deactivated => page(
                 StatusCode::FORBIDDEN,
                 "Account deactivated",
                 "This account is deactivated. Ask your administrator to reactivate it.",
-            );
-        }
-        Err(Refusal::Store(err)) => return unavailable(&err),
-        Err(refusal) => {
-            tracing::info!(reason = %refusal, "signed-in identity has no access to this portal");
-            return page(
-                StatusCode::FORBIDDEN,
-                "No access to this portal",
-                "You signed in, but this account has no access to this portal.",
-            );
-        }
-    };
+            ),
+            Refusal::Store(err) => unavailable(&err),
+            refusal => {
+                tracing::info!(reason = %refusal, "signed-in identity has no access to this portal");
+                page(
+                    StatusCode::FORBIDDEN,
+                    "No access to this portal",
+                    "You signed in, but this account has no access to this portal.",
+                )
+            }
+        })?;
     // A fresh id for the signed-in session: one fixed before sign-in is worth nothing after.
-    if let Err(err) = session.cycle_id().await {
-        return unavailable(&err);
-    }
+    session.cycle_id().await.map_err(|err| unavailable(&err))?;
     let identity = SessionIdentity {
         user_id: caller.user.id.clone(),
         portal_tenant_id: portal.id.clone(),
@@ -452,13 +434,14 @@ pub async fn callback(
         signed_in_at: Utc::now().timestamp(),
         last_seen: Utc::now().timestamp(),
     };
-    if let Err(err) = session.insert(IDENTITY_KEY, identity).await {
-        return unavailable(&err);
-    }
+    session
+        .insert(IDENTITY_KEY, identity)
+        .await
+        .map_err(|err| unavailable(&err))?;
     tracing::info!(user = %caller.user.id, "signed in");
     // Judged again: a sign-in started before this check existed keeps its raw return_to in the
     // session.
-    see_other(&safe_return_to(Some(&pending.return_to)))
+    Ok(see_other(&safe_return_to(Some(&pending.return_to))))
 }
 
 /// A confirmation form: signing out changes state, so it is a POST.
@@ -476,7 +459,7 @@ pub async fn logout(
     session: Session,
 ) -> Response {
     if !same_site_request(&state, &headers) {
-        return crate::graphql::request_error(
+        return crate::error::request_error(
             StatusCode::FORBIDDEN,
             portico_resolvers::ErrorCode::Forbidden,
             "cross-site request refused: send this portal's Origin or the X-Portico-CSRF header",

@@ -25,6 +25,18 @@ use crate::app::AppState;
 use crate::demo_issuer::DemoIssuer;
 pub use keys::{KeyCache, KeysError};
 
+/// The browser sign-in routes: `/auth/login`, `/auth/callback`, `/auth/logout`.
+pub fn router() -> axum::Router<AppState> {
+    use axum::routing::get;
+    axum::Router::new()
+        .route("/auth/login", get(browser::login))
+        .route("/auth/callback", get(browser::callback))
+        .route(
+            "/auth/logout",
+            get(browser::logout_page).post(browser::logout),
+        )
+}
+
 /// The header a script-free client sends instead of a same-site `Origin` (CSRF).
 pub const CSRF_HEADER: &str = "x-portico-csrf";
 
@@ -317,7 +329,7 @@ pub fn same_site_request(state: &AppState, headers: &HeaderMap) -> bool {
 /// 401 for a refused credential: the same body and header whatever the reason.
 pub fn unauthenticated(refusal: &Refusal) -> Response {
     tracing::info!(reason = %refusal, "bearer token refused");
-    let mut response = crate::graphql::request_error(
+    let mut response = crate::error::request_error(
         StatusCode::UNAUTHORIZED,
         ErrorCode::Unauthenticated,
         "the bearer token is invalid or expired",
@@ -367,7 +379,7 @@ pub async fn authenticate(
         Ok(Some(caller)) => {
             if writes && !same_site_request(state, headers) {
                 tracing::warn!(user = %caller.user.id, "cross-site request with a session cookie refused");
-                return Err(crate::graphql::request_error(
+                return Err(crate::error::request_error(
                     StatusCode::FORBIDDEN,
                     ErrorCode::Forbidden,
                     "cross-site request refused: send this portal's Origin or the X-Portico-CSRF header",
@@ -382,7 +394,7 @@ pub async fn authenticate(
 
 fn unavailable(err: &StoreError) -> Response {
     tracing::error!(error = %err, "cannot read the caller");
-    crate::graphql::request_error(
+    crate::error::request_error(
         StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::Unavailable,
         "the service is unavailable, try again",
