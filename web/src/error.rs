@@ -51,11 +51,16 @@ pub enum WebError {
     /// Any other status of a refused body, `BAD_USER_INPUT`.
     #[error("{1}")]
     Rejected(StatusCode, String),
+    /// 401 `UNAUTHENTICATED` with `WWW-Authenticate`: the same answer whatever the reason.
+    #[error("the bearer token is invalid or expired")]
+    Unauthenticated,
+    /// 403 `FORBIDDEN`.
+    #[error("{0}")]
+    Forbidden(String),
     /// 500 `INTERNAL`, saying nothing more.
     #[error("internal error")]
     Internal,
-    /// An answer made elsewhere: 401 `UNAUTHENTICATED` or 403 `FORBIDDEN` as
-    /// `auth::authenticate` answers them, or the session layer's own refusal.
+    /// An answer made elsewhere: the session layer's own refusal.
     #[error("the request is refused")]
     Refused(Response),
 }
@@ -85,6 +90,19 @@ impl IntoResponse for WebError {
                 (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::BadUserInput)
             }
             WebError::Rejected(status, _) => (status, ErrorCode::BadUserInput),
+            WebError::Unauthenticated => {
+                let mut response = request_error(
+                    StatusCode::UNAUTHORIZED,
+                    ErrorCode::Unauthenticated,
+                    &message,
+                );
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer error=\"invalid_token\""),
+                );
+                return response;
+            }
+            WebError::Forbidden(_) => (StatusCode::FORBIDDEN, ErrorCode::Forbidden),
             WebError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
             WebError::Refused(response) => return response,
         };
@@ -145,8 +163,7 @@ impl<const WRITES: bool> FromRequestParts<AppState> for MaybeCaller<WRITES> {
             Some(portal.versions.identity),
             WRITES,
         )
-        .await
-        .map_err(WebError::Refused)?;
+        .await?;
         if let Some(caller) = &caller {
             tracing::Span::current().record("user", caller.user.id.as_str());
         }

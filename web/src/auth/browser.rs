@@ -459,11 +459,7 @@ pub async fn logout(
     session: Session,
 ) -> Response {
     if !same_site_request(&state, &headers) {
-        return crate::error::request_error(
-            StatusCode::FORBIDDEN,
-            portico_resolvers::ErrorCode::Forbidden,
-            "cross-site request refused: send this portal's Origin or the X-Portico-CSRF header",
-        );
+        return super::cross_site().into_response();
     }
     end(&session).await;
     Redirect::to("/").into_response()

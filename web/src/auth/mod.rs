@@ -12,9 +12,9 @@ mod keys;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use portico_resolvers::{Caller, ErrorCode};
+use portico_resolvers::Caller;
 use portico_store::model::{IdentityProvider, Tenant, TenantKind};
 use portico_store::{Directory, StoreError, TenantScope};
 use serde::Deserialize;
@@ -23,6 +23,7 @@ use tower_sessions::Session;
 
 use crate::app::AppState;
 use crate::demo_issuer::DemoIssuer;
+use crate::error::WebError;
 pub use keys::{KeyCache, KeysError};
 
 /// The browser sign-in routes: `/auth/login`, `/auth/callback`, `/auth/logout`.
@@ -327,18 +328,16 @@ pub fn same_site_request(state: &AppState, headers: &HeaderMap) -> bool {
 }
 
 /// 401 for a refused credential: the same body and header whatever the reason.
-pub fn unauthenticated(refusal: &Refusal) -> Response {
+pub fn unauthenticated(refusal: &Refusal) -> WebError {
     tracing::info!(reason = %refusal, "bearer token refused");
-    let mut response = crate::error::request_error(
-        StatusCode::UNAUTHORIZED,
-        ErrorCode::Unauthenticated,
-        "the bearer token is invalid or expired",
-    );
-    response.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer error=\"invalid_token\""),
-    );
-    response
+    WebError::Unauthenticated
+}
+
+/// The answer for a cross-site request that carries a session cookie.
+pub(crate) fn cross_site() -> WebError {
+    WebError::Forbidden(
+        "cross-site request refused: send this portal's Origin or the X-Portico-CSRF header".into(),
+    )
 }
 
 /// The request's caller: from the bearer token when there is an `Authorization` header (which
@@ -350,7 +349,7 @@ pub async fn authenticate(
     portal: &Tenant,
     identity_version: Option<i64>,
     writes: bool,
-) -> Result<Option<Caller>, Response> {
+) -> Result<Option<Caller>, WebError> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let token = value
             .to_str()
@@ -379,11 +378,7 @@ pub async fn authenticate(
         Ok(Some(caller)) => {
             if writes && !same_site_request(state, headers) {
                 tracing::warn!(user = %caller.user.id, "cross-site request with a session cookie refused");
-                return Err(crate::error::request_error(
-                    StatusCode::FORBIDDEN,
-                    ErrorCode::Forbidden,
-                    "cross-site request refused: send this portal's Origin or the X-Portico-CSRF header",
-                ));
+                return Err(cross_site());
             }
             Ok(Some(caller))
         }
@@ -392,18 +387,13 @@ pub async fn authenticate(
     }
 }
 
-fn unavailable(err: &StoreError) -> Response {
-    tracing::error!(error = %err, "cannot read the caller");
-    crate::error::request_error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        ErrorCode::Unavailable,
-        "the service is unavailable, try again",
-    )
+fn unavailable(err: &StoreError) -> WebError {
+    WebError::unavailable("cannot read the caller", err)
 }
 
 /// Lets `Refusal` leave a handler that returns responses.
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        unauthenticated(&self)
+        unauthenticated(&self).into_response()
     }
 }
