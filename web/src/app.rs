@@ -26,7 +26,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::demo;
-use crate::demo_issuer::DemoIssuer;
+use crate::demo::DemoIssuer;
 use crate::portal::SharedDirectory;
 
 /// What every handler can reach.

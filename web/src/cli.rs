@@ -362,7 +362,7 @@ async fn demo_token(
     if user.deactivated_at.is_some() {
         anyhow::bail!("--user: {email} is deactivated");
     }
-    let keys = crate::demo_issuer::DemoKeys::in_data_dir(&config.data_dir);
+    let keys = crate::demo::DemoKeys::in_data_dir(&config.data_dir);
     if rotate_key {
         let kid = keys.rotate()?;
         eprintln!("portico: new demo signing key {kid}");

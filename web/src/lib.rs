@@ -9,8 +9,11 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
-mod demo;
-pub mod demo_issuer;
+pub mod demo;
+/// The demo issuer under its former path (`portico::demo_issuer::DemoKeys`).
+pub mod demo_issuer {
+    pub use crate::demo::{DEMO_AUDIENCE, DEMO_CLIENT_ID, DemoIssuer, DemoIssuerError, DemoKeys};
+}
 pub mod error;
 pub mod graphql;
 mod html;

@@ -17,7 +17,7 @@ use openidconnect::{
 };
 use portico_store::seed::DEMO_ISSUER;
 
-use crate::demo_issuer::DemoIssuer;
+use crate::demo::DemoIssuer;
 
 /// One issuer's metadata and keys, as last fetched.
 pub struct IssuerKeys {

@@ -22,7 +22,7 @@ use sha2::Digest as _;
 use tower_sessions::Session;
 
 use crate::app::AppState;
-use crate::demo_issuer::DemoIssuer;
+use crate::demo::DemoIssuer;
 use crate::error::WebError;
 pub use keys::{KeyCache, KeysError};
 

@@ -1,40 +1,14 @@
 //! The demo landing page (`GET /` with `--demo`): the portals, the demo users and how to query.
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::http::header::HOST;
 use axum::response::Html;
-use axum::routing::{get, post};
 use portico_store::TenantScope;
 use portico_store::model::TenantKind;
 
 use crate::app::AppState;
-use crate::demo_issuer;
 use crate::html::escape;
-
-/// The demo routes: the landing page in demo mode, the demo issuer when it runs (only in demo
-/// mode too).
-pub fn router(state: &AppState) -> Router<AppState> {
-    let mut router = Router::new();
-    if state.config.demo {
-        router = router.route("/", get(index));
-    }
-    if state.demo_issuer.is_some() {
-        router = router
-            .route(
-                "/demo-issuer/.well-known/openid-configuration",
-                get(demo_issuer::discovery),
-            )
-            .route("/demo-issuer/jwks", get(demo_issuer::jwks))
-            .route(
-                "/demo-issuer/authorize",
-                get(demo_issuer::authorize_page).post(demo_issuer::authorize_submit),
-            )
-            .route("/demo-issuer/token", post(demo_issuer::token));
-    }
-    router
-}
 
 pub async fn index(State(state): State<AppState>, headers: HeaderMap) -> Html<String> {
     let directory = state.directory.current();
