@@ -9,7 +9,8 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `Debug` is written by hand: `database_url` may hold a password, printed as `***`.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Config {
     /// Address to listen on; port 0 picks a free one.
     pub listen: SocketAddr,
@@ -30,6 +31,45 @@ pub struct Config {
     pub policy_dir: Option<PathBuf>,
     pub search: SearchConfig,
     pub catalog: CatalogConfig,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Destructured, so a new field cannot be left out of the output unnoticed.
+        let Config {
+            listen,
+            data_dir,
+            database_url,
+            demo,
+            request_timeout_seconds,
+            log,
+            database,
+            graphql,
+            auth,
+            policy_dir,
+            search,
+            catalog,
+        } = self;
+        f.debug_struct("Config")
+            .field("listen", listen)
+            .field("data_dir", data_dir)
+            .field("database_url", &redacted(database_url.as_deref()))
+            .field("demo", demo)
+            .field("request_timeout_seconds", request_timeout_seconds)
+            .field("log", log)
+            .field("database", database)
+            .field("graphql", graphql)
+            .field("auth", auth)
+            .field("policy_dir", policy_dir)
+            .field("search", search)
+            .field("catalog", catalog)
+            .finish()
+    }
+}
+
+/// A database URL as `Debug` shows it: the password replaced.
+fn redacted(url: Option<&str>) -> Option<String> {
+    url.map(portico_store::redact_url)
 }
 
 /// The catalog's page cache (`Store::catalog_page`).
@@ -173,8 +213,9 @@ pub enum ConfigError {
     Invalid(String),
 }
 
-/// Values given on the command line; they win over everything else.
-#[derive(Debug, Clone, Default, Serialize)]
+/// Values given on the command line; they win over everything else. `Debug` prints
+/// `database_url` with its password as `***`.
+#[derive(Clone, Default, Serialize)]
 pub struct Overrides {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<SocketAddr>,
@@ -184,6 +225,23 @@ pub struct Overrides {
     pub database_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub demo: Option<bool>,
+}
+
+impl std::fmt::Debug for Overrides {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Overrides {
+            listen,
+            data_dir,
+            database_url,
+            demo,
+        } = self;
+        f.debug_struct("Overrides")
+            .field("listen", listen)
+            .field("data_dir", data_dir)
+            .field("database_url", &redacted(database_url.as_deref()))
+            .field("demo", demo)
+            .finish()
+    }
 }
 
 impl Config {
@@ -322,6 +380,24 @@ fn describe(err: &figment::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_output_hides_the_database_password() {
+        let url = "postgres://u:secret@h/db";
+        let config = Config {
+            database_url: Some(url.into()),
+            ..Config::default()
+        };
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("secret"), "{printed}");
+        assert!(printed.contains("postgres://u:***@h/db"), "{printed}");
+        let overrides = Overrides {
+            database_url: Some(url.into()),
+            ..Overrides::default()
+        };
+        let printed = format!("{overrides:?}");
+        assert!(!printed.contains("secret"), "{printed}");
+    }
 
     #[test]
     fn defaults_need_no_file_and_no_environment() {
