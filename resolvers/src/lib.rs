@@ -5,14 +5,15 @@
 //! and the caller's `Access`: facts, policy, tenant tree and delegations), ask the policy, and
 //! call the store with the scope it derives. They never build SQL and never decide access on
 //! their own. Queries and objects live by concern (`catalog`, `catalog_admin`, `search`,
-//! `tenancy`, `grants`); `limits` and `guard` keep documents and field errors in bounds.
+//! `tenancy`, `delegation_mutations`); `limits` and `guard` keep documents and field errors in
+//! bounds.
 
 pub mod authz;
 pub mod cases;
 pub mod catalog;
 mod catalog_admin;
+mod delegation_mutations;
 mod error;
-mod grants;
 mod guard;
 mod ids;
 pub mod limits;
@@ -189,7 +190,7 @@ pub struct Query;
 /// Every mutation takes one input object and returns a payload.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
-    grants::GrantMutations,
+    delegation_mutations::DelegationMutations,
     catalog_admin::ListingMutations,
     catalog_admin::ContractPriceMutations,
     catalog_admin::PriceListMutations,

@@ -1,5 +1,5 @@
-//! Delegations: a customer's grant of admin scopes to its reseller, as `delegations` and
-//! `node` show it (the mutations are in `grants.rs`).
+//! Delegations: the admin scopes a customer delegates to its reseller, as `delegations` and
+//! `node` show it (the mutations are in `delegation_mutations.rs`).
 
 use async_graphql::{ComplexObject, Context, Enum, ErrorExtensions, ID, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -108,7 +108,7 @@ impl Delegation {
     }
 }
 
-/// The grants the caller may see: its tenant's own (given or held), or all for platform admins.
+/// The delegations the caller may see: its tenant's own (given or held), or all for platform admins.
 pub async fn delegations(
     ctx: &Context<'_>,
     status: Option<DelegationStatus>,

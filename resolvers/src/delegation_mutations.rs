@@ -1,5 +1,5 @@
 //! Delegation mutations: a reseller's admin asks for scopes, the customer's admin approves,
-//! either side revokes. Across tenants the grant is NOT_FOUND; inside, an action the policy
+//! either side revokes. Across tenants the delegation is NOT_FOUND; inside, an action the policy
 //! does not allow is FORBIDDEN. One transaction per mutation, audited.
 
 use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, SimpleObject};
@@ -41,7 +41,7 @@ fn scope_model(s: DelegatedScope) -> model::DelegatedScope {
     }
 }
 
-/// Approve or revoke: NOT_FOUND unless the caller may see the grant, FORBIDDEN unless it may
+/// Approve or revoke: NOT_FOUND unless the caller may see the delegation, FORBIDDEN unless it may
 /// do this to it.
 async fn change(
     ctx: &Context<'_>,
@@ -82,10 +82,10 @@ async fn change(
 }
 
 #[derive(Default)]
-pub struct GrantMutations;
+pub struct DelegationMutations;
 
 #[Object]
-impl GrantMutations {
+impl DelegationMutations {
     /// A reseller's admin asks one of its customers for delegated scopes (pending until the
     /// customer's admin approves).
     async fn request_delegation(
