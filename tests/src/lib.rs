@@ -4,6 +4,7 @@
 //! the server that `PORTICO_TEST_DATABASE_URL` (or `DATABASE_URL`) points at. `TestApp` starts
 //! the real server on port 0 over such a database and talks HTTP to it.
 
+pub mod auth;
 pub mod hostile;
 
 use std::time::Duration;
