@@ -5,6 +5,7 @@
 //! the real server on port 0 over such a database and talks HTTP to it.
 
 pub mod auth;
+pub mod catalog_writes;
 pub mod hostile;
 
 use std::time::Duration;
