@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod catalog_writes;
 pub mod hostile;
+pub mod search;
 
 use std::time::Duration;
 

@@ -1,0 +1,56 @@
+//! What the search tests (`tests/tests/search_*.rs`) share: the `search` query, run as a user
+//! while the portal's index is still being built, and the SKUs and names of its hits.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::TestApp;
+
+pub const SEARCH: &str = "query($q: String!, $first: Int, $after: String, $filter: SearchFilter) {
+  search(query: $q, first: $first, after: $after, filter: $filter) {
+    total
+    hits { score product { id sku name } highlights { field text ranges { start end } } }
+    facets { field values { value count } }
+    pageInfo { hasNextPage endCursor }
+  } }";
+
+/// A search as a user, waiting while the portal's index is still being built at start.
+pub async fn search(app: &TestApp, email: &str, host: &str, q: &str, filter: Value) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = app
+            .as_user(
+                email,
+                host,
+                SEARCH,
+                json!({ "q": q, "first": 100, "filter": filter }),
+            )
+            .await;
+        if r.first_code() == Some("UNAVAILABLE") && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
+        assert_eq!(r.status, 200, "{email} {q:?}: {:?}", r.body);
+        assert!(r.body["errors"].is_null(), "{email} {q:?}: {:?}", r.body);
+        return r.body["data"]["search"].clone();
+    }
+}
+
+pub fn skus(result: &Value) -> Vec<String> {
+    result["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["product"]["sku"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+pub fn names(result: &Value) -> Vec<String> {
+    result["hits"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["product"]["name"].as_str().unwrap().to_owned())
+        .collect()
+}
