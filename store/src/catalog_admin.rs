@@ -1,7 +1,7 @@
 //! Reseller staff changing their catalog: a listing's overrides, regions, status and visibility
 //! (optimistic concurrency on `version`), and customers' contract prices. One transaction per
 //! change, with its audit row and outbox message; bad input is `Invalid` naming the field, and
-//! nothing is written.
+//! nothing is written. Listing and unlisting products are in `listings.rs`.
 
 use chrono::{DateTime, Utc};
 
@@ -34,6 +34,7 @@ macro_rules! insert_listing_set {
         }
     }};
 }
+pub(crate) use insert_listing_set;
 
 /// Replaces a listing's regions inside the caller's write transaction.
 macro_rules! replace_listing_regions {
@@ -53,6 +54,7 @@ macro_rules! replace_listing_regions {
         );
     }};
 }
+pub(crate) use replace_listing_regions;
 
 /// A listing's assortment as the write's scope sees it (customer ids, sorted): on PostgreSQL
 /// row-level security shows only rows about customers in scope, and the same predicate keeps
@@ -90,7 +92,7 @@ pub struct ListingChanges {
     pub customers: Option<Vec<TenantId>>,
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> StoreError {
+pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> StoreError {
     StoreError::Invalid {
         field,
         message: message.into(),
@@ -465,150 +467,6 @@ impl Store {
                     valid_to: r.valid_to,
                 })
                 .collect())
-        })
-    }
-}
-
-impl Store {
-    /// Lists a master product in `owner`'s catalog (again, if it was unlisted). Returns the
-    /// listing id.
-    pub async fn list_master_product(
-        &self,
-        scope: &TenantScope,
-        owner: &str,
-        master_sku: &str,
-        regions: &[Region],
-        status: ListingStatus,
-        audit: &NewAuditEntry,
-    ) -> Result<String, StoreError> {
-        if !scope.contains(owner) {
-            return Err(StoreError::NotFound { entity: "tenant" });
-        }
-        if regions.is_empty() {
-            return Err(invalid("regions", "name at least one region"));
-        }
-        scoped!(self, scope, write, |conn, d| {
-            let master: Option<String> = sqlx::query_scalar(
-                "SELECT id FROM master_products WHERE sku = $1 AND deleted_at IS NULL",
-            )
-            .bind(master_sku)
-            .fetch_optional(&mut *conn)
-            .await?;
-            let Some(master) = master else {
-                return Err(invalid("masterSku", "no master product has this SKU"));
-            };
-            let existing: Option<(String, Option<DateTime<Utc>>)> = sqlx::query_as(
-                "SELECT id, deleted_at FROM listings WHERE tenant_id = $1 AND master_product_id = $2",
-            )
-            .bind(owner)
-            .bind(&master)
-            .fetch_optional(&mut *conn)
-            .await?;
-            let now = Utc::now();
-            let id = match existing {
-                Some((_, None)) => return Err(invalid("masterSku", "is already listed")),
-                Some((id, Some(_))) => {
-                    sqlx::query(
-                        "UPDATE listings SET deleted_at = NULL, status = $1, version = version + 1, updated_at = $2 \
-                         WHERE id = $3 AND tenant_id = $4",
-                    )
-                    .bind(status.as_str())
-                    .bind(now)
-                    .bind(&id)
-                    .bind(owner)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(StoreError::from_db)?;
-                    id
-                }
-                None => {
-                    let id = uuid::Uuid::new_v4().to_string();
-                    sqlx::query(
-                        "INSERT INTO listings (id, tenant_id, master_product_id, status, visibility, version, \
-                         created_at, updated_at) VALUES ($1, $2, $3, $4, 'ALL', 1, $5, $5)",
-                    )
-                    .bind(&id)
-                    .bind(owner)
-                    .bind(&master)
-                    .bind(status.as_str())
-                    .bind(now)
-                    .execute(&mut *conn)
-                    .await
-                    .map_err(StoreError::from_db)?;
-                    id
-                }
-            };
-            replace_listing_regions!(conn, owner, id.as_str(), regions);
-            let mut entry = audit.clone();
-            entry.action = "listing.listed".into();
-            entry.target = format!("listing:{id}");
-            entry.after_state = Some(
-                serde_json::json!({ "master": master_sku, "regions": join_list(regions) })
-                    .to_string(),
-            );
-            record_change!(
-                conn,
-                d,
-                owner,
-                &entry,
-                Topic::Listing,
-                serde_json::json!({ "listing": id })
-            );
-            Ok(id)
-        })
-    }
-
-    /// Takes a listing out of the catalog (soft delete) if its version is still `expected_version`.
-    pub async fn unlist(
-        &self,
-        scope: &TenantScope,
-        owner: &str,
-        listing_id: &str,
-        expected_version: i64,
-        audit: &NewAuditEntry,
-    ) -> Result<(), StoreError> {
-        if !scope.contains(owner) {
-            return Err(StoreError::NotFound { entity: "product" });
-        }
-        scoped!(self, scope, write, |conn, d| {
-            let version: Option<i64> = sqlx::query_scalar(
-                "SELECT version FROM listings WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL",
-            )
-            .bind(listing_id)
-            .bind(owner)
-            .fetch_optional(&mut *conn)
-            .await?;
-            match version {
-                None => return Err(StoreError::NotFound { entity: "product" }),
-                Some(v) if v != expected_version => {
-                    return Err(StoreError::VersionConflict {
-                        entity: "product",
-                        expected: expected_version,
-                    });
-                }
-                Some(_) => {}
-            }
-            sqlx::query(
-                "UPDATE listings SET deleted_at = $1, version = version + 1, updated_at = $1 WHERE id = $2 AND tenant_id = $3",
-            )
-            .bind(Utc::now())
-            .bind(listing_id)
-            .bind(owner)
-            .execute(&mut *conn)
-            .await
-            .map_err(StoreError::from_db)?;
-            let mut entry = audit.clone();
-            entry.action = "listing.unlisted".into();
-            entry.target = format!("listing:{listing_id}");
-            record_change!(
-                conn,
-                d,
-                owner,
-                &entry,
-                Topic::Listing,
-                serde_json::json!({ "listing": listing_id })
-            );
-            Ok(())
         })
     }
 }

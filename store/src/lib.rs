@@ -13,6 +13,7 @@ mod db;
 mod error;
 mod grants;
 mod identity;
+mod listings;
 pub mod model;
 mod outbox;
 mod price_lists;

@@ -1,11 +1,8 @@
 //! What the search indexer reads: listings as documents (overrides applied, with their
 //! regions and assortment), the outbox after a position, and the listings of a master product.
 
-use chrono::Utc;
-
 use crate::db::scoped;
 use crate::model::*;
-use crate::outbox::{Topic, record_change};
 use crate::repo::{LISTING_COLUMNS, LISTING_FROM, ListingRow, listing_from_row};
 use crate::{Store, StoreError, TenantScope};
 
@@ -141,59 +138,6 @@ impl Store {
                 .bind(scope.json())
                 .fetch_all(&mut *conn)
                 .await?)
-        })
-    }
-
-    /// Renames a master product of the platform's catalog (every listing that does not
-    /// override the name follows), with its audit row and outbox message.
-    pub async fn rename_master_product(
-        &self,
-        scope: &TenantScope,
-        audit: &NewAuditEntry,
-        product_id: &str,
-        name: &str,
-    ) -> Result<(), StoreError> {
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 200 {
-            return Err(StoreError::Invalid {
-                field: "name",
-                message: "must be 1 to 200 characters".into(),
-            });
-        }
-        scoped!(self, scope, write, |conn, d| {
-            let owner: Option<(String, String)> = sqlx::query_as(&format!(
-                "SELECT tenant_id, name FROM master_products WHERE id = $1 AND deleted_at IS NULL AND {}",
-                d.in_json("tenant_id", 2)
-            ))
-            .bind(product_id)
-            .bind(scope.json())
-            .fetch_optional(&mut *conn)
-            .await?;
-            let Some((owner, before)) = owner else {
-                return Err(StoreError::NotFound {
-                    entity: "master product",
-                });
-            };
-            sqlx::query("UPDATE master_products SET name = $1, updated_at = $2 WHERE id = $3")
-                .bind(name)
-                .bind(Utc::now())
-                .bind(product_id)
-                .execute(&mut *conn)
-                .await?;
-            let mut entry = audit.clone();
-            entry.action = "master_product.renamed".into();
-            entry.target = format!("master_product:{product_id}");
-            entry.before_state = Some(serde_json::json!({ "name": before }).to_string());
-            entry.after_state = Some(serde_json::json!({ "name": name }).to_string());
-            record_change!(
-                conn,
-                d,
-                &owner,
-                &entry,
-                Topic::MasterProduct,
-                serde_json::json!({ "product": product_id })
-            );
-            Ok(())
         })
     }
 }
