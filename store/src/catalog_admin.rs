@@ -231,9 +231,7 @@ impl Store {
                 .map(|r| r.parse())
                 .collect::<Result<Vec<Region>, _>>()?;
             let after = listing_from_row(row, regions)?;
-            let mut entry = audit.clone();
-            entry.action = "listing.updated".into();
-            entry.target = format!("listing:{listing_id}");
+            let mut entry = audit.of("listing.updated", format!("listing:{listing_id}"));
             entry.before_state = Some(before_state.to_string());
             let mut after_state = serde_json::json!({
                 "name": after.name, "status": after.status.as_str(), "visibility": after.visibility.as_str(),
@@ -327,9 +325,10 @@ impl Store {
             .execute(&mut *conn)
             .await
             .map_err(StoreError::from_db)?;
-            let mut entry = audit.clone();
-            entry.action = "contract_price.set".into();
-            entry.target = format!("contract_price:{customer_id}/{listing_id}");
+            let mut entry = audit.of(
+                "contract_price.set",
+                format!("contract_price:{customer_id}/{listing_id}"),
+            );
             entry.after_state = Some(
                 serde_json::json!({ "amount": amount.decimal(), "currency": amount.currency })
                     .to_string(),
@@ -377,9 +376,10 @@ impl Store {
                     entity: "contract price",
                 });
             }
-            let mut entry = audit.clone();
-            entry.action = "contract_price.ended".into();
-            entry.target = format!("contract_price:{customer_id}/{listing_id}");
+            let entry = audit.of(
+                "contract_price.ended",
+                format!("contract_price:{customer_id}/{listing_id}"),
+            );
             record_change!(
                 conn,
                 d,

@@ -68,9 +68,7 @@ impl Store {
             .execute(&mut *conn)
             .await
             .map_err(StoreError::from_db)?;
-            let mut entry = audit.clone();
-            entry.action = "delegation.requested".into();
-            entry.target = format!("delegation:{id}");
+            let mut entry = audit.of("delegation.requested", format!("delegation:{id}"));
             entry.after_state = Some(
                 serde_json::json!({ "reseller": reseller_id, "scopes": join_list(&scopes), "status": "PENDING" })
                     .to_string(),
@@ -163,9 +161,7 @@ impl Store {
             .execute(&mut *conn)
             .await
             .map_err(StoreError::from_db)?;
-            let mut entry = audit.clone();
-            entry.action = action.into();
-            entry.target = format!("delegation:{delegation_id}");
+            let mut entry = audit.of(action, format!("delegation:{delegation_id}"));
             entry.before_state =
                 Some(serde_json::json!({ "status": before.status.as_str() }).to_string());
             entry.after_state = Some(serde_json::json!({ "status": status.as_str() }).to_string());

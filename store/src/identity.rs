@@ -124,9 +124,10 @@ impl Store {
             .execute(&mut *conn)
             .await
             .map_err(StoreError::from_db)?;
-            let mut entry = audit.clone();
-            entry.action = "identity_provider.set".into();
-            entry.target = format!("identity_provider:{}", provider.issuer_url.trim());
+            let mut entry = audit.of(
+                "identity_provider.set",
+                format!("identity_provider:{}", provider.issuer_url.trim()),
+            );
             entry.after_state = Some(
                 serde_json::json!({
                     "client_id": provider.client_id,
@@ -274,9 +275,7 @@ impl Store {
                 .execute(&mut *conn)
                 .await
                 .map_err(StoreError::from_db)?;
-            let mut entry = audit.clone();
-            entry.action = action.into();
-            entry.target = format!("user:{user_id}");
+            let mut entry = audit.of(action, format!("user:{user_id}"));
             entry.before_state = Some(before.to_string());
             entry.after_state = Some(after.to_string());
             let row = record_change!(

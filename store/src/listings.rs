@@ -81,9 +81,7 @@ impl Store {
                 }
             };
             replace_listing_regions!(conn, owner, id.as_str(), regions);
-            let mut entry = audit.clone();
-            entry.action = "listing.listed".into();
-            entry.target = format!("listing:{id}");
+            let mut entry = audit.of("listing.listed", format!("listing:{id}"));
             entry.after_state = Some(
                 serde_json::json!({ "master": master_sku, "regions": join_list(regions) })
                     .to_string(),
@@ -139,9 +137,7 @@ impl Store {
             .execute(&mut *conn)
             .await
             .map_err(StoreError::from_db)?;
-            let mut entry = audit.clone();
-            entry.action = "listing.unlisted".into();
-            entry.target = format!("listing:{listing_id}");
+            let entry = audit.of("listing.unlisted", format!("listing:{listing_id}"));
             record_change!(
                 conn,
                 d,
@@ -190,9 +186,10 @@ impl Store {
                 .bind(product_id)
                 .execute(&mut *conn)
                 .await?;
-            let mut entry = audit.clone();
-            entry.action = "master_product.renamed".into();
-            entry.target = format!("master_product:{product_id}");
+            let mut entry = audit.of(
+                "master_product.renamed",
+                format!("master_product:{product_id}"),
+            );
             entry.before_state = Some(serde_json::json!({ "name": before }).to_string());
             entry.after_state = Some(serde_json::json!({ "name": name }).to_string());
             record_change!(

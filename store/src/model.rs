@@ -324,6 +324,17 @@ pub struct NewAuditEntry {
     pub reason: Option<String>,
 }
 
+impl NewAuditEntry {
+    /// This actor's entry for one change: its action and target, no states yet.
+    pub fn of(&self, action: &str, target: String) -> NewAuditEntry {
+        NewAuditEntry {
+            action: action.to_owned(),
+            target,
+            ..self.clone()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

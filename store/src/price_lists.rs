@@ -193,9 +193,7 @@ impl Store {
             .execute(&mut *conn)
             .await
             .map_err(StoreError::from_db)?;
-            let mut entry = audit.clone();
-            entry.action = "price_list.created".into();
-            entry.target = format!("price_list:{}", list.info.id);
+            let mut entry = audit.of("price_list.created", format!("price_list:{}", list.info.id));
             entry.after_state = Some(
                 serde_json::json!({ "name": list.info.name, "currency": list.info.currency })
                     .to_string(),
@@ -285,9 +283,7 @@ impl Store {
             .execute(&mut *conn)
             .await
             .map_err(StoreError::from_db)?;
-            let mut entry = audit.clone();
-            entry.action = "price_list.updated".into();
-            entry.target = format!("price_list:{id}");
+            let mut entry = audit.of("price_list.updated", format!("price_list:{id}"));
             entry.before_state = Some(
                 serde_json::json!({ "name": before.info.name, "priority": before.info.priority })
                     .to_string(),
@@ -386,9 +382,10 @@ impl Store {
                 .execute(&mut *conn)
                 .await?;
             list.version += 1;
-            let mut entry = audit.clone();
-            entry.action = "prices.set".into();
-            entry.target = format!("price_list:{price_list_id}/{listing_id}");
+            let mut entry = audit.of(
+                "prices.set",
+                format!("price_list:{price_list_id}/{listing_id}"),
+            );
             entry.after_state = Some(
                 serde_json::json!(
                     parsed

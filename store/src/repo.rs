@@ -519,9 +519,7 @@ impl Store {
             .execute(&mut *conn)
             .await
             .map_err(StoreError::from_db)?;
-            let mut entry = audit.clone();
-            entry.action = "feature_flag.set".into();
-            entry.target = format!("feature_flag:{key}");
+            let mut entry = audit.of("feature_flag.set", format!("feature_flag:{key}"));
             entry.before_state = before.map(|b| serde_json::json!({ "enabled": b }).to_string());
             entry.after_state = Some(serde_json::json!({ "enabled": enabled }).to_string());
             let row = record_change!(

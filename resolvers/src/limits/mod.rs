@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
-use async_graphql::{ErrorExtensions, Pos, ServerError};
+use async_graphql::{Pos, ServerError};
 
 use crate::ErrorCode;
 
@@ -87,20 +87,13 @@ impl Refusal {
     }
 
     pub fn into_server_error(self) -> ServerError {
-        let (code, field) = (self.code, self.field);
-        let error = async_graphql::Error::new(self.message).extend_with(|_, e| {
-            e.set("code", code.as_str());
-            if let Some(field) = &field {
-                e.set("field", field.as_str());
-            }
-        });
-        match self.pos {
-            Some(pos) => error.into_server_error(pos),
-            None => ServerError {
-                locations: Vec::new(),
-                ..error.into_server_error(Pos::default())
-            },
+        let mut error = ServerError::new(self.message, self.pos);
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        extensions.set("code", self.code.as_str());
+        if let Some(field) = &self.field {
+            extensions.set("field", field.as_str());
         }
+        error
     }
 }
 
