@@ -7,7 +7,7 @@
 #   resource: kind (portal | tenant | customer | user | delegation | product), relation of the resource's
 #             tenant to the actor's (SELF | SAME | OWN_CUSTOMER | OWN_RESELLER | PLATFORM_SCOPE |
 #             UNRELATED), region ("" when none), visibility (ALL | GRANTED_TO_ME | NOT_GRANTED),
-#             grants (the delegated scopes the actor's tenant holds, active and unexpired, on the
+#             delegated_scopes (the delegated scopes the actor's tenant holds, active and unexpired, on the
 #             resource's tenant: USER_ADMIN | SETTINGS_ADMIN | SUPPORT_READONLY), owner_kind,
 #             live (a product: the listing is ACTIVE; everything else: true).
 #             For a product, region is the caller's tenant region when the listing is sold
@@ -37,15 +37,15 @@ reads_customer(actor: Caller, resource: Object) if
     has_role(actor, "sales_rep") and resource.region in actor.regions;
 
 # A customer's users: its own admins; the reseller's admins with USER_ADMIN; the reseller's
-# admins and support with SUPPORT_READONLY. Grants count only while active and unexpired, and
-# only for the reseller that holds them (Rust puts nothing else into resource.grants).
+# admins and support with SUPPORT_READONLY. Delegations count only while active and unexpired, and
+# only for the reseller that holds them (Rust puts nothing else into resource.delegated_scopes).
 reads_customer_users(actor: Caller, resource: Object, "customer admins read their own tenant's users") if
     resource.relation = "SAME" and has_role(actor, "customer_admin");
 reads_customer_users(actor: Caller, resource: Object, "USER_ADMIN lets the reseller's admins read the customer's users") if
     resource.relation = "OWN_CUSTOMER" and has_role(actor, "reseller_admin") and
-    "USER_ADMIN" in resource.grants;
+    "USER_ADMIN" in resource.delegated_scopes;
 reads_customer_users(actor: Caller, resource: Object, "SUPPORT_READONLY lets the reseller's admins and support read the customer's users") if
-    resource.relation = "OWN_CUSTOMER" and "SUPPORT_READONLY" in resource.grants and
+    resource.relation = "OWN_CUSTOMER" and "SUPPORT_READONLY" in resource.delegated_scopes and
     (has_role(actor, "reseller_admin") or has_role(actor, "support"));
 
 # ---------------------------------------------------------------- portal
@@ -102,24 +102,24 @@ field_rule(actor: Caller, "read", resource: Object, field: String, "a readable u
 # A delegation's tenant is its customer: relation SAME is the granting customer, OWN_CUSTOMER
 # the reseller it was granted to.
 
-decide(actor: Caller, "read", resource: Object, "customer admins see the grants their tenant gave") if
+decide(actor: Caller, "read", resource: Object, "customer admins see the delegations their tenant gave") if
     resource.kind = "delegation" and resource.relation = "SAME" and has_role(actor, "customer_admin");
-decide(actor: Caller, "read", resource: Object, "reseller admins and support see the grants their customers gave them") if
+decide(actor: Caller, "read", resource: Object, "reseller admins and support see the delegations their customers gave them") if
     resource.kind = "delegation" and resource.relation = "OWN_CUSTOMER" and
     (has_role(actor, "reseller_admin") or has_role(actor, "support"));
-decide(actor: Caller, "read", resource: Object, "platform admins see every grant") if
+decide(actor: Caller, "read", resource: Object, "platform admins see every delegation") if
     resource.kind = "delegation" and resource.relation = "PLATFORM_SCOPE" and has_role(actor, "platform_admin");
 
-decide(actor: Caller, "request", resource: Object, "reseller admins ask their own customers for grants") if
+decide(actor: Caller, "request", resource: Object, "reseller admins ask their own customers for delegations") if
     resource.kind = "delegation" and resource.relation = "OWN_CUSTOMER" and has_role(actor, "reseller_admin");
-decide(actor: Caller, "approve", resource: Object, "customer admins approve grants of their own tenant") if
+decide(actor: Caller, "approve", resource: Object, "customer admins approve delegations of their own tenant") if
     resource.kind = "delegation" and resource.relation = "SAME" and has_role(actor, "customer_admin");
-decide(actor: Caller, "revoke", resource: Object, "customer admins revoke grants of their own tenant") if
+decide(actor: Caller, "revoke", resource: Object, "customer admins revoke delegations of their own tenant") if
     resource.kind = "delegation" and resource.relation = "SAME" and has_role(actor, "customer_admin");
-decide(actor: Caller, "revoke", resource: Object, "reseller admins give back grants they hold") if
+decide(actor: Caller, "revoke", resource: Object, "reseller admins give back delegations they hold") if
     resource.kind = "delegation" and resource.relation = "OWN_CUSTOMER" and has_role(actor, "reseller_admin");
 
-field_rule(actor: Caller, "read", resource: Object, field: String, "a readable grant") if
+field_rule(actor: Caller, "read", resource: Object, field: String, "a readable delegation") if
     resource.kind = "delegation" and
     field in ["id", "reseller", "customer", "scopes", "status", "expiresAt"] and
     allow(actor, "read", resource);

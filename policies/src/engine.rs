@@ -35,7 +35,7 @@ struct PolarResource {
     #[polar(attribute)]
     visibility: String,
     #[polar(attribute)]
-    grants: Vec<String>,
+    delegated_scopes: Vec<String>,
     #[polar(attribute)]
     owner_kind: String,
     #[polar(attribute)]
@@ -60,7 +60,11 @@ impl From<&Resource> for PolarResource {
             relation: r.relation.as_str().to_owned(),
             region: r.region.map_or("", |x| x.as_str()).to_owned(),
             visibility: r.visibility.as_str().to_owned(),
-            grants: r.grants().iter().map(|g| g.as_str().to_owned()).collect(),
+            delegated_scopes: r
+                .delegated_scopes()
+                .iter()
+                .map(|g| g.as_str().to_owned())
+                .collect(),
             owner_kind: r.owner_kind.as_str().to_owned(),
             live: r.live,
         }
@@ -120,7 +124,7 @@ impl OsoEngine {
         first_reason(query, "reason")
     }
 
-    /// Every field `allow_field` grants for the action: one query with the field unbound.
+    /// Every field `allow_field` delegated_scopes for the action: one query with the field unbound.
     pub fn fields(&self, actor: &Actor, action: Action, resource: &Resource) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
         let query = self.oso.query_rule(

@@ -49,7 +49,7 @@ fact_enum!(Relation {
     Unrelated = "UNRELATED",
 });
 fact_enum!(Visibility { All = "ALL", GrantedToMe = "GRANTED_TO_ME", NotGranted = "NOT_GRANTED" });
-fact_enum!(Grant {
+fact_enum!(DelegatedScope {
     UserAdmin = "USER_ADMIN",
     SettingsAdmin = "SETTINGS_ADMIN",
     SupportReadonly = "SUPPORT_READONLY",
@@ -128,31 +128,31 @@ pub struct Resource {
     pub relation: Relation,
     pub region: Option<Region>,
     pub visibility: Visibility,
-    grants: Vec<Grant>,
+    delegated_scopes: Vec<DelegatedScope>,
     pub owner_kind: TenantKind,
     /// A product: the listing is ACTIVE. Everything else is always live.
     pub live: bool,
 }
 
 impl Resource {
-    /// Grants are kept sorted and unique.
+    /// Delegated scopes are kept sorted and unique.
     pub fn new(
         kind: Kind,
         relation: Relation,
         region: Option<Region>,
         visibility: Visibility,
-        grants: impl IntoIterator<Item = Grant>,
+        delegated_scopes: impl IntoIterator<Item = DelegatedScope>,
         owner_kind: TenantKind,
     ) -> Resource {
-        let mut grants: Vec<Grant> = grants.into_iter().collect();
-        grants.sort();
-        grants.dedup();
+        let mut delegated_scopes: Vec<DelegatedScope> = delegated_scopes.into_iter().collect();
+        delegated_scopes.sort();
+        delegated_scopes.dedup();
         Resource {
             kind,
             relation,
             region,
             visibility,
-            grants,
+            delegated_scopes,
             owner_kind,
             live: true,
         }
@@ -164,8 +164,8 @@ impl Resource {
         self
     }
 
-    pub fn grants(&self) -> &[Grant] {
-        &self.grants
+    pub fn delegated_scopes(&self) -> &[DelegatedScope] {
+        &self.delegated_scopes
     }
 }
 

@@ -19,7 +19,8 @@ use quick_cache::sync::Cache;
 pub use cases::{Case, CaseFile, Expect, ResourceRef};
 pub use engine::OsoEngine;
 pub use facts::{
-    Action, Actor, Decision, Grant, Kind, Region, Relation, Resource, Role, TenantKind, Visibility,
+    Action, Actor, Decision, DelegatedScope, Kind, Region, Relation, Resource, Role, TenantKind,
+    Visibility,
 };
 
 /// The policy compiled into the binary (the files under `policies/`), used unless a policy
@@ -224,7 +225,7 @@ impl AllowedSet {
 }
 
 /// Every combination of facts a resource of `kind` can have. Finite and small: relation ×
-/// region × grants, and for products visibility × live instead of grants.
+/// region × delegated scopes, and for products visibility × live instead of delegated scopes.
 pub fn domain(kind: Kind) -> impl Iterator<Item = Resource> {
     let owner_kinds: &'static [TenantKind] = match kind {
         Kind::Customer | Kind::Delegation => &[TenantKind::Customer],
@@ -243,14 +244,14 @@ pub fn domain(kind: Kind) -> impl Iterator<Item = Resource> {
         .chain(Region::ALL.iter().copied().map(Some))
         .collect();
     // Grants matter for what a customer lets its reseller do; a reseller's catalog has none.
-    let grant_bits = if kind == Kind::Product {
+    let scope_bits = if kind == Kind::Product {
         0
     } else {
-        Grant::ALL.len()
+        DelegatedScope::ALL.len()
     };
-    let grant_sets: Vec<Vec<Grant>> = (0..(1u32 << grant_bits))
+    let scope_sets: Vec<Vec<DelegatedScope>> = (0..(1u32 << scope_bits))
         .map(|bits| {
-            Grant::ALL
+            DelegatedScope::ALL
                 .iter()
                 .enumerate()
                 .filter(|(i, _)| bits & (1 << i) != 0)
@@ -261,7 +262,7 @@ pub fn domain(kind: Kind) -> impl Iterator<Item = Resource> {
     let mut out = Vec::new();
     for &relation in Relation::ALL {
         for region in &regions {
-            for grants in &grant_sets {
+            for scopes in &scope_sets {
                 for &owner_kind in owner_kinds {
                     for &visibility in visibilities {
                         for &live in lives {
@@ -270,7 +271,7 @@ pub fn domain(kind: Kind) -> impl Iterator<Item = Resource> {
                                 relation,
                                 *region,
                                 visibility,
-                                grants.iter().copied(),
+                                scopes.iter().copied(),
                                 owner_kind,
                             );
                             out.push(if live { r } else { r.not_live() });

@@ -106,7 +106,7 @@ fn denials_say_why_and_allows_name_their_rule() {
     let na = authz.decide(&rep_eu, Action::Read, &customer(Region::Na));
     assert!(!na.allowed);
     assert_eq!(na.reason, Decision::NO_RULE);
-    // A reseller admin without a grant reads the customer but not its users.
+    // A reseller admin without a delegation reads the customer but not its users.
     let admin = Actor::new(TenantKind::Reseller, [Role::ResellerAdmin], []);
     let fields = authz.fields(&admin, Action::Read, &customer(Region::Eu));
     assert!(
@@ -118,7 +118,7 @@ fn denials_say_why_and_allows_name_their_rule() {
         Relation::OwnCustomer,
         Some(Region::Eu),
         Visibility::All,
-        [Grant::UserAdmin],
+        [DelegatedScope::UserAdmin],
         TenantKind::Customer,
     );
     assert!(

@@ -1,16 +1,16 @@
 //! The request's access: the caller's facts, the facts of what it touches, and the policy's
 //! answers. Resolvers ask here; they never decide themselves.
 //!
-//! Relations, active grants and regions are computed from the in-memory tenant tree and the
-//! caller's grants; what they mean is decided by `portico-policies` only.
+//! Relations, active delegations and regions are computed from the in-memory tenant tree and the
+//! caller's delegations; what they mean is decided by `portico-policies` only.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use portico_policies::{
-    Action, Actor, Authorizer, CachedAuthorizer, Decision, Grant, Kind, Region, Relation, Resource,
-    Role, TenantKind, Visibility,
+    Action, Actor, Authorizer, CachedAuthorizer, Decision, DelegatedScope, Kind, Region, Relation,
+    Resource, Role, TenantKind, Visibility,
 };
 use portico_store::model::{self, Delegation, Tenant};
 use portico_store::{Directory, TenantScope};
@@ -46,11 +46,11 @@ pub fn tenant_kind(k: model::TenantKind) -> TenantKind {
     }
 }
 
-pub fn grant(s: model::DelegatedScope) -> Grant {
+pub fn delegated_scope(s: model::DelegatedScope) -> DelegatedScope {
     match s {
-        model::DelegatedScope::UserAdmin => Grant::UserAdmin,
-        model::DelegatedScope::SettingsAdmin => Grant::SettingsAdmin,
-        model::DelegatedScope::SupportReadonly => Grant::SupportReadonly,
+        model::DelegatedScope::UserAdmin => DelegatedScope::UserAdmin,
+        model::DelegatedScope::SettingsAdmin => DelegatedScope::SettingsAdmin,
+        model::DelegatedScope::SupportReadonly => DelegatedScope::SupportReadonly,
     }
 }
 
@@ -71,7 +71,7 @@ pub struct Access {
     actor_tenant: Option<Tenant>,
     user_id: Option<String>,
     /// Scopes the caller's tenant holds, active and unexpired, per customer tenant.
-    grants: HashMap<String, Vec<Grant>>,
+    delegated_scopes: HashMap<String, Vec<DelegatedScope>>,
     /// Field paths (list indices removed) masked in this request: one error each.
     masked: MaskLog,
     /// This request's answers by resource facts: a page of products shares a handful of fact
@@ -97,7 +97,7 @@ impl MaskLog {
 }
 
 impl Access {
-    /// `delegations` are the grants given or held by the caller's tenant; only the active ones
+    /// `delegations` are the delegations given or held by the caller's tenant; only the active ones
     /// it holds count.
     pub fn new(
         authorizer: Arc<CachedAuthorizer>,
@@ -106,17 +106,17 @@ impl Access {
         delegations: &[Delegation],
         now: DateTime<Utc>,
     ) -> Access {
-        // Only grants the caller's tenant holds, approved and unexpired, count.
-        let mut grants: HashMap<String, Vec<Grant>> = HashMap::new();
+        // Only delegations the caller's tenant holds, approved and unexpired, count.
+        let mut delegated_scopes: HashMap<String, Vec<DelegatedScope>> = HashMap::new();
         if let Some(caller) = caller {
             for d in delegations
                 .iter()
                 .filter(|d| d.reseller_id == caller.tenant.id && d.is_active(now))
             {
-                grants
+                delegated_scopes
                     .entry(d.customer_id.clone())
                     .or_default()
-                    .extend(d.scopes.iter().copied().map(grant));
+                    .extend(d.scopes.iter().copied().map(delegated_scope));
             }
         }
         Access {
@@ -125,7 +125,7 @@ impl Access {
             actor: Access::actor_of(caller),
             actor_tenant: caller.map(|c| c.tenant.clone()),
             user_id: caller.map(|c| c.user.id.clone()),
-            grants,
+            delegated_scopes,
             masked: MaskLog::default(),
             decisions: Mutex::default(),
             field_sets: Mutex::default(),
@@ -188,7 +188,11 @@ impl Access {
             self.relation(&tenant.id),
             tenant.region.map(region),
             Visibility::All,
-            self.grants.get(&tenant.id).into_iter().flatten().copied(),
+            self.delegated_scopes
+                .get(&tenant.id)
+                .into_iter()
+                .flatten()
+                .copied(),
             tenant_kind(tenant.kind),
         )
     }
@@ -203,7 +207,7 @@ impl Access {
                 Relation::Itself,
                 facts.region,
                 facts.visibility,
-                facts.grants().iter().copied(),
+                facts.delegated_scopes().iter().copied(),
                 facts.owner_kind,
             );
         }

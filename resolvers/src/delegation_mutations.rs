@@ -6,7 +6,7 @@ use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, SimpleObj
 use chrono::{DateTime, Duration, Utc};
 use portico_policies::{Action, Kind};
 use portico_store::model;
-use portico_store::{GrantChange, TenantScope};
+use portico_store::{DelegationChange, TenantScope};
 
 use crate::ApiError;
 use crate::authz::Access;
@@ -46,7 +46,7 @@ fn scope_model(s: DelegatedScope) -> model::DelegatedScope {
 async fn change(
     ctx: &Context<'_>,
     input: DelegationIdInput,
-    change: GrantChange,
+    change: DelegationChange,
 ) -> async_graphql::Result<DelegationPayload> {
     let caller = caller(ctx)?;
     let access: &Access = access(ctx)?;
@@ -66,8 +66,8 @@ async fn change(
         .tenant(&row.customer_id)
         .ok_or_else(not_found)?;
     let action = match change {
-        GrantChange::Approve => Action::Approve,
-        GrantChange::Revoke => Action::Revoke,
+        DelegationChange::Approve => Action::Approve,
+        DelegationChange::Revoke => Action::Revoke,
     };
     let decision = access.decide(action, &access.facts(Kind::Delegation, customer));
     if !decision.allowed {
@@ -122,21 +122,21 @@ impl DelegationMutations {
         Ok(DelegationPayload { delegation })
     }
 
-    /// The customer's admin approves a pending grant.
+    /// The customer's admin approves a pending delegation.
     async fn approve_delegation(
         &self,
         ctx: &Context<'_>,
         input: DelegationIdInput,
     ) -> async_graphql::Result<DelegationPayload> {
-        change(ctx, input, GrantChange::Approve).await
+        change(ctx, input, DelegationChange::Approve).await
     }
 
-    /// The customer's admin takes a grant back, or the reseller's admin gives it back.
+    /// The customer's admin takes a delegation back, or the reseller's admin gives it back.
     async fn revoke_delegation(
         &self,
         ctx: &Context<'_>,
         input: DelegationIdInput,
     ) -> async_graphql::Result<DelegationPayload> {
-        change(ctx, input, GrantChange::Revoke).await
+        change(ctx, input, DelegationChange::Revoke).await
     }
 }

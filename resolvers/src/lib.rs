@@ -289,7 +289,7 @@ impl Query {
         tenancy::customer(request::access(ctx)?, &id).map(Some)
     }
 
-    /// Delegated-admin grants given or held by the caller's tenant.
+    /// Delegations given or held by the caller's tenant.
     async fn delegations(
         &self,
         ctx: &Context<'_>,

@@ -7,9 +7,12 @@ use chrono::{DateTime, Utc};
 
 use crate::catalog::{Bind, CatalogVisibility, bind_all};
 use crate::db::scoped;
+use crate::error::check_version;
+use crate::listings::{
+    LISTING_COLUMNS, LISTING_FROM, ListingRow, listing_from_row, live_listing_version,
+};
 use crate::model::*;
 use crate::outbox::{Topic, record_change};
-use crate::repo::{LISTING_COLUMNS, LISTING_FROM, ListingRow, listing_from_row};
 use crate::{Store, StoreError, TenantScope};
 
 /// Adds values to one of a listing's sets (`listing_regions.region`,
@@ -144,15 +147,8 @@ impl Store {
                 .bind(owner)
                 .fetch_optional(&mut *conn)
                 .await?;
-            let Some(before) = before else {
-                return Err(StoreError::NotFound { entity: "product" });
-            };
-            if before.version != expected_version {
-                return Err(StoreError::VersionConflict {
-                    entity: "product",
-                    expected: expected_version,
-                });
-            }
+            let before = before.ok_or(StoreError::NotFound { entity: "product" })?;
+            check_version("product", Some(before.version), expected_version)?;
             let mut before_state = serde_json::json!({
                 "name": before.name, "status": before.status, "visibility": before.visibility, "version": before.version,
             });
@@ -295,14 +291,7 @@ impl Store {
                     ),
                 ));
             }
-            let listed: Option<String> = sqlx::query_scalar(
-                "SELECT id FROM listings WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL",
-            )
-            .bind(listing_id)
-            .bind(owner)
-            .fetch_optional(&mut *conn)
-            .await?;
-            if listed.is_none() {
+            if live_listing_version!(conn, owner, listing_id).is_none() {
                 return Err(StoreError::NotFound { entity: "product" });
             }
             let now = Utc::now();

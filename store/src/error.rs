@@ -77,3 +77,17 @@ impl StoreError {
         StoreError::Database(err)
     }
 }
+
+/// Optimistic concurrency, the same for every versioned write: `found` is the live row's
+/// version (`None`: no live row in scope, so `NotFound`); it must still be `expected`.
+pub(crate) fn check_version(
+    entity: &'static str,
+    found: Option<i64>,
+    expected: i64,
+) -> Result<(), StoreError> {
+    match found {
+        None => Err(StoreError::NotFound { entity }),
+        Some(v) if v != expected => Err(StoreError::VersionConflict { entity, expected }),
+        Some(_) => Ok(()),
+    }
+}

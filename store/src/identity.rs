@@ -1,7 +1,7 @@
 //! Who may sign in: linking users to OIDC identities, deactivating them, registering a tenant's
 //! identity provider. Each change writes its audit row in the same transaction.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::db::scoped;
 use crate::model::*;
@@ -11,6 +11,22 @@ use crate::{Store, StoreError, TenantScope};
 /// Live (not deleted) users, before the caller's predicates.
 const LIVE_USERS: &str = "SELECT id, tenant_id, issuer, subject, email, display_name, deactivated_at \
                           FROM users WHERE deleted_at IS NULL";
+
+/// A live user in the scope by id, inside the caller's transaction.
+macro_rules! live_user {
+    ($conn:ident, $d:ident, $scope:expr, $user_id:expr) => {{
+        let sql = format!(
+            "{LIVE_USERS} AND id = $1 AND {}",
+            $d.in_json("tenant_id", 2)
+        );
+        let row: Option<UserRow> = sqlx::query_as(&sql)
+            .bind($user_id)
+            .bind($scope.json())
+            .fetch_optional(&mut *$conn)
+            .await?;
+        row.map(User::from)
+    }};
+}
 
 /// A tenant's OIDC provider, as an administrator registers it.
 #[derive(Debug, Clone)]
@@ -207,7 +223,7 @@ impl Store {
                 "{LIVE_USERS} AND lower(email) = lower($1) AND {} ORDER BY tenant_id LIMIT 1",
                 d.in_json("tenant_id", 2)
             );
-            let row: Option<crate::repo::UserRow> = sqlx::query_as(&sql)
+            let row: Option<UserRow> = sqlx::query_as(&sql)
                 .bind(email)
                 .bind(scope.json())
                 .fetch_optional(&mut *conn)
@@ -223,13 +239,7 @@ impl Store {
         user_id: &str,
     ) -> Result<Option<User>, StoreError> {
         scoped!(self, scope, read, |conn, d| {
-            let sql = format!("{LIVE_USERS} AND id = $1 AND {}", d.in_json("tenant_id", 2));
-            let row: Option<crate::repo::UserRow> = sqlx::query_as(&sql)
-                .bind(user_id)
-                .bind(scope.json())
-                .fetch_optional(&mut *conn)
-                .await?;
-            Ok(row.map(User::from))
+            Ok(live_user!(conn, d, scope, user_id))
         })
     }
 
@@ -253,13 +263,7 @@ impl Store {
         ),
     {
         scoped!(self, scope, write, |conn, d| {
-            let sql = format!("{LIVE_USERS} AND id = $1 AND {}", d.in_json("tenant_id", 2));
-            let row: Option<crate::repo::UserRow> = sqlx::query_as(&sql)
-                .bind(user_id)
-                .bind(scope.json())
-                .fetch_optional(&mut *conn)
-                .await?;
-            let Some(user) = row.map(User::from) else {
+            let Some(user) = live_user!(conn, d, scope, user_id) else {
                 return Err(StoreError::NotFound { entity: "user" });
             };
             let (update, values, before, after) = change(&user);
@@ -287,6 +291,159 @@ impl Store {
                 serde_json::json!({ "user": user_id })
             );
             Ok(row)
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    id: String,
+    tenant_id: String,
+    issuer: String,
+    subject: String,
+    email: String,
+    display_name: String,
+    deactivated_at: Option<DateTime<Utc>>,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> Self {
+        User {
+            id: r.id,
+            tenant_id: r.tenant_id,
+            issuer: r.issuer,
+            subject: r.subject,
+            email: r.email,
+            display_name: r.display_name,
+            deactivated_at: r.deactivated_at,
+        }
+    }
+}
+
+impl Store {
+    /// A user of a tenant in scope by OIDC identity.
+    pub async fn user_by_identity(
+        &self,
+        scope: &TenantScope,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<User>, StoreError> {
+        scoped!(self, scope, read, |conn, d| {
+            let sql = format!(
+                "{LIVE_USERS} AND issuer = $1 AND subject = $2 AND {}",
+                d.in_json("tenant_id", 3)
+            );
+            let row: Option<UserRow> = sqlx::query_as(&sql)
+                .bind(issuer)
+                .bind(subject)
+                .bind(scope.json())
+                .fetch_optional(&mut *conn)
+                .await?;
+            Ok(row.map(User::from))
+        })
+    }
+
+    /// A user of a tenant in scope by OIDC identity, with the user's role assignments in
+    /// the user's own tenant: one statement, for the request path.
+    pub async fn user_with_roles(
+        &self,
+        scope: &TenantScope,
+        issuer: &str,
+        subject: &str,
+    ) -> Result<Option<(User, Vec<RoleAssignment>)>, StoreError> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            user: UserRow,
+            roles: String,
+        }
+        let row: Option<Row> = scoped!(self, scope, read, |conn, d| {
+            let sql = format!(
+                "SELECT u.id, u.tenant_id, u.issuer, u.subject, u.email, u.display_name, \
+                 u.deactivated_at, (SELECT {} FROM role_assignments r \
+                 WHERE r.user_id = u.id AND r.tenant_id = u.tenant_id) AS roles \
+                 FROM users u WHERE u.issuer = $1 AND u.subject = $2 AND u.deleted_at IS NULL AND {}",
+                d.json_rows("r.role, r.regions"),
+                d.in_json("u.tenant_id", 3)
+            );
+            sqlx::query_as(&sql)
+                .bind(issuer)
+                .bind(subject)
+                .bind(scope.json())
+                .fetch_optional(&mut *conn)
+                .await?
+        });
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let pairs: Vec<(String, String)> = serde_json::from_str(&row.roles)
+            .map_err(|e| StoreError::Corrupt(format!("role assignments: {e}")))?;
+        let user = User::from(row.user);
+        let mut roles = pairs
+            .into_iter()
+            .map(|(role, regions)| {
+                Ok(RoleAssignment {
+                    tenant_id: user.tenant_id.clone(),
+                    user_id: user.id.clone(),
+                    role: role.parse()?,
+                    regions: parse_list(&regions)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        roles.sort_by(|a, b| a.role.as_str().cmp(b.role.as_str()));
+        Ok(Some((user, roles)))
+    }
+
+    /// The live users of one tenant, by email.
+    pub async fn users_of_tenant(
+        &self,
+        scope: &TenantScope,
+        tenant_id: &str,
+    ) -> Result<Vec<User>, StoreError> {
+        if !scope.contains(tenant_id) {
+            return Ok(Vec::new());
+        }
+        scoped!(self, scope, read, |conn, d| {
+            let sql = format!(
+                "{LIVE_USERS} AND tenant_id = $1 AND {} ORDER BY email",
+                d.in_json("tenant_id", 2)
+            );
+            let rows: Vec<UserRow> = sqlx::query_as(&sql)
+                .bind(tenant_id)
+                .bind(scope.json())
+                .fetch_all(&mut *conn)
+                .await?;
+            Ok(rows.into_iter().map(User::from).collect())
+        })
+    }
+
+    /// A user's role assignments in the tenants of the scope.
+    pub async fn role_assignments(
+        &self,
+        scope: &TenantScope,
+        user_id: &str,
+    ) -> Result<Vec<RoleAssignment>, StoreError> {
+        scoped!(self, scope, read, |conn, d| {
+            let sql = format!(
+                "SELECT tenant_id, user_id, role, regions FROM role_assignments \
+                 WHERE user_id = $1 AND {} ORDER BY role",
+                d.in_json("tenant_id", 2)
+            );
+            let rows: Vec<(String, String, String, String)> = sqlx::query_as(&sql)
+                .bind(user_id)
+                .bind(scope.json())
+                .fetch_all(&mut *conn)
+                .await?;
+            rows.into_iter()
+                .map(|(tenant_id, user_id, role, regions)| {
+                    Ok(RoleAssignment {
+                        tenant_id,
+                        user_id,
+                        role: role.parse()?,
+                        regions: parse_list(&regions)?,
+                    })
+                })
+                .collect()
         })
     }
 }

@@ -7,9 +7,26 @@ use chrono::{DateTime, Utc};
 
 use crate::catalog_admin::{insert_listing_set, invalid, replace_listing_regions};
 use crate::db::scoped;
+use crate::error::check_version;
 use crate::model::*;
 use crate::outbox::{Topic, record_change};
 use crate::{Store, StoreError, TenantScope};
+
+/// The version of a live listing of `owner`, inside the caller's write transaction (`None`: no
+/// live listing by that id in the write's scope).
+macro_rules! live_listing_version {
+    ($conn:ident, $owner:expr, $listing:expr) => {{
+        let version: Option<i64> = sqlx::query_scalar(
+            "SELECT version FROM listings WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL",
+        )
+        .bind($listing)
+        .bind($owner)
+        .fetch_optional(&mut *$conn)
+        .await?;
+        version
+    }};
+}
+pub(crate) use live_listing_version;
 
 impl Store {
     /// Lists a master product in `owner`'s catalog (again, if it was unlisted). Returns the
@@ -111,23 +128,8 @@ impl Store {
             return Err(StoreError::NotFound { entity: "product" });
         }
         scoped!(self, scope, write, |conn, d| {
-            let version: Option<i64> = sqlx::query_scalar(
-                "SELECT version FROM listings WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL",
-            )
-            .bind(listing_id)
-            .bind(owner)
-            .fetch_optional(&mut *conn)
-            .await?;
-            match version {
-                None => return Err(StoreError::NotFound { entity: "product" }),
-                Some(v) if v != expected_version => {
-                    return Err(StoreError::VersionConflict {
-                        entity: "product",
-                        expected: expected_version,
-                    });
-                }
-                Some(_) => {}
-            }
+            let version = live_listing_version!(conn, owner, listing_id);
+            check_version("product", version, expected_version)?;
             sqlx::query(
                 "UPDATE listings SET deleted_at = $1, version = version + 1, updated_at = $1 WHERE id = $2 AND tenant_id = $3",
             )
@@ -201,6 +203,126 @@ impl Store {
                 serde_json::json!({ "product": product_id })
             );
             Ok(())
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ListingRow {
+    pub(crate) id: String,
+    pub(crate) tenant_id: String,
+    pub(crate) master_product_id: Option<String>,
+    pub(crate) sku: String,
+    pub(crate) name: String,
+    pub(crate) description: Option<String>,
+    pub(crate) brand: Option<String>,
+    pub(crate) category: Option<String>,
+    pub(crate) supplier: Option<String>,
+    pub(crate) status: String,
+    pub(crate) visibility: String,
+    pub(crate) cost_amount: Option<i64>,
+    pub(crate) cost_currency: Option<String>,
+    pub(crate) version: i64,
+}
+
+/// A listing row and its regions as the model type.
+pub(crate) fn listing_from_row(r: ListingRow, regions: Vec<Region>) -> Result<Listing, StoreError> {
+    Ok(Listing {
+        cost: match (r.cost_amount, r.cost_currency) {
+            (Some(amount), Some(currency)) => Some(Money::new(amount, &currency)),
+            _ => None,
+        },
+        id: r.id,
+        tenant_id: r.tenant_id,
+        master_product_id: r.master_product_id,
+        sku: r.sku,
+        name: r.name,
+        description: r.description,
+        brand: r.brand,
+        category: r.category,
+        supplier: r.supplier,
+        status: r.status.parse()?,
+        visibility: r.visibility.parse()?,
+        regions,
+        version: r.version,
+    })
+}
+
+/// The columns of a listing, with the master product's values filling what the listing does
+/// not override: select them (and any others after them) `FROM {LISTING_FROM}`.
+pub(crate) const LISTING_COLUMNS: &str = "l.id, l.tenant_id, l.master_product_id, \
+     COALESCE(l.sku, m.sku) AS sku, COALESCE(l.name, m.name) AS name, \
+     COALESCE(l.description, m.description) AS description, COALESCE(l.brand, m.brand) AS brand, \
+     COALESCE(l.category, m.category) AS category, COALESCE(l.supplier, m.supplier) AS supplier, \
+     l.status, l.visibility, l.cost_amount, l.cost_currency, l.version";
+
+/// The tables `LISTING_COLUMNS` reads: the listing `l` and its master product `m`.
+pub(crate) const LISTING_FROM: &str =
+    "listings l LEFT JOIN master_products m ON m.id = l.master_product_id";
+
+impl Store {
+    /// A page of a tenant's listings ordered by SKU, overrides applied.
+    pub async fn listings(
+        &self,
+        scope: &TenantScope,
+        owner: &str,
+        limit: i64,
+    ) -> Result<Vec<Listing>, StoreError> {
+        scoped!(self, scope, snapshot, |conn, d| {
+            let sql = format!(
+                "SELECT {LISTING_COLUMNS} FROM {LISTING_FROM} WHERE l.tenant_id = $1 AND l.deleted_at IS NULL AND {} \
+                 ORDER BY sku, l.id LIMIT $3",
+                d.in_json("l.tenant_id", 2)
+            );
+            let rows: Vec<ListingRow> = sqlx::query_as(&sql)
+                .bind(owner)
+                .bind(scope.json())
+                .bind(limit)
+                .fetch_all(&mut *conn)
+                .await?;
+            let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+            let ids = serde_json::to_string(&ids).expect("strings serialize");
+            // One statement for the regions of the whole page.
+            let sql = format!(
+                "SELECT listing_id, region FROM listing_regions WHERE {} AND {} ORDER BY region",
+                d.in_json("listing_id", 1),
+                d.in_json("tenant_id", 2)
+            );
+            let regions: Vec<(String, String)> = sqlx::query_as(&sql)
+                .bind(ids)
+                .bind(scope.json())
+                .fetch_all(&mut *conn)
+                .await?;
+            let mut by_listing: std::collections::HashMap<String, Vec<Region>> =
+                std::collections::HashMap::new();
+            for (listing, region) in regions {
+                by_listing.entry(listing).or_default().push(region.parse()?);
+            }
+            rows.into_iter()
+                .map(|r| {
+                    let listing_regions = by_listing.remove(&r.id).unwrap_or_default();
+                    listing_from_row(r, listing_regions)
+                })
+                .collect()
+        })
+    }
+
+    /// How many live listings a tenant has.
+    pub async fn count_listings(
+        &self,
+        scope: &TenantScope,
+        owner: &str,
+    ) -> Result<i64, StoreError> {
+        scoped!(self, scope, read, |conn, d| {
+            let sql = format!(
+                "SELECT count(*) FROM listings WHERE tenant_id = $1 AND deleted_at IS NULL AND {}",
+                d.in_json("tenant_id", 2)
+            );
+            Ok(sqlx::query_scalar(&sql)
+                .bind(owner)
+                .bind(scope.json())
+                .fetch_one(&mut *conn)
+                .await?)
         })
     }
 }

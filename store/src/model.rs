@@ -68,7 +68,7 @@ text_enum!(
     }
 );
 text_enum!(
-    /// The stored state of a grant; `Delegation::is_active` adds the expiry.
+    /// The stored state of a delegation; `Delegation::is_active` adds the expiry.
     DelegationStatus { Pending = "PENDING", Active = "ACTIVE", Rejected = "REJECTED", Revoked = "REVOKED" }
 );
 text_enum!(ListingStatus { Draft = "DRAFT", Active = "ACTIVE", Inactive = "INACTIVE" });
@@ -145,7 +145,7 @@ pub struct RoleAssignment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delegation {
     pub id: String,
-    /// The customer that grants.
+    /// The customer that delegates.
     pub customer_id: TenantId,
     pub reseller_id: TenantId,
     pub scopes: Vec<DelegatedScope>,
@@ -157,7 +157,7 @@ pub struct Delegation {
 }
 
 impl Delegation {
-    /// A grant counts only while approved and unexpired.
+    /// A delegation counts only while approved and unexpired.
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
         self.status == DelegationStatus::Active && self.expires_at > now
     }

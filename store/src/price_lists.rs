@@ -6,6 +6,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::db::scoped;
+use crate::error::check_version;
+use crate::listings::live_listing_version;
 use crate::model::*;
 use crate::outbox::{Topic, record_change};
 use crate::pricing::PriceListInfo;
@@ -110,16 +112,23 @@ macro_rules! live_price_list {
     }};
 }
 
+/// Binds a list's fields as `$1` to `$6` (name, region, currency, priority, valid from, valid
+/// to): the INSERT and the UPDATE write the same columns.
+macro_rules! bind_fields {
+    ($query:expr, $info:expr $(,)?) => {
+        $query
+            .bind(&$info.name)
+            .bind($info.region.as_str())
+            .bind(&$info.currency)
+            .bind($info.priority)
+            .bind($info.valid_from)
+            .bind($info.valid_to)
+    };
+}
+
 /// Optimistic concurrency: the list must still be at the version the caller read.
-fn check_version(list: &PriceList, expected_version: i64) -> Result<(), StoreError> {
-    if list.version == expected_version {
-        Ok(())
-    } else {
-        Err(StoreError::VersionConflict {
-            entity: "price list",
-            expected: expected_version,
-        })
-    }
+fn check_list_version(list: &PriceList, expected_version: i64) -> Result<(), StoreError> {
+    check_version("price list", Some(list.version), expected_version)
 }
 
 impl Store {
@@ -177,18 +186,15 @@ impl Store {
         validate(&list)?;
         scoped!(self, scope, write, |conn, d| {
             let now = Utc::now();
-            sqlx::query(
-                "INSERT INTO price_lists (id, tenant_id, name, region, currency, priority, valid_from, valid_to, \
-                 version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9)",
+            bind_fields!(
+                sqlx::query(
+                    "INSERT INTO price_lists (name, region, currency, priority, valid_from, valid_to, id, \
+                     tenant_id, version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9)",
+                ),
+                &list.info,
             )
             .bind(&list.info.id)
             .bind(owner)
-            .bind(&list.info.name)
-            .bind(list.info.region.as_str())
-            .bind(&list.info.currency)
-            .bind(list.info.priority)
-            .bind(list.info.valid_from)
-            .bind(list.info.valid_to)
             .bind(now)
             .execute(&mut *conn)
             .await
@@ -227,7 +233,7 @@ impl Store {
         }
         scoped!(self, scope, write, |conn, d| {
             let before = live_price_list!(conn, owner, id);
-            check_version(&before, expected_version)?;
+            check_list_version(&before, expected_version)?;
             let mut after = before.clone();
             if let Some(v) = &changes.name {
                 after.info.name = v.trim().to_owned();
@@ -265,16 +271,13 @@ impl Store {
                     ));
                 }
             }
-            sqlx::query(
-                "UPDATE price_lists SET name = $1, region = $2, currency = $3, priority = $4, valid_from = $5, \
-                 valid_to = $6, version = $7, updated_at = $8 WHERE id = $9 AND tenant_id = $10 AND version = $11",
+            bind_fields!(
+                sqlx::query(
+                    "UPDATE price_lists SET name = $1, region = $2, currency = $3, priority = $4, valid_from = $5, \
+                     valid_to = $6, version = $7, updated_at = $8 WHERE id = $9 AND tenant_id = $10 AND version = $11",
+                ),
+                &after.info,
             )
-            .bind(&after.info.name)
-            .bind(after.info.region.as_str())
-            .bind(&after.info.currency)
-            .bind(after.info.priority)
-            .bind(after.info.valid_from)
-            .bind(after.info.valid_to)
             .bind(after.version)
             .bind(Utc::now())
             .bind(id)
@@ -347,15 +350,8 @@ impl Store {
                 }
                 parsed.push((*q, m));
             }
-            check_version(&list, expected_version)?;
-            let listed: Option<String> = sqlx::query_scalar(
-                "SELECT id FROM listings WHERE id = $1 AND tenant_id = $2 AND deleted_at IS NULL",
-            )
-            .bind(listing_id)
-            .bind(owner)
-            .fetch_optional(&mut *conn)
-            .await?;
-            if listed.is_none() {
+            check_list_version(&list, expected_version)?;
+            if live_listing_version!(conn, owner, listing_id).is_none() {
                 return Err(StoreError::NotFound { entity: "product" });
             }
             sqlx::query("DELETE FROM prices WHERE tenant_id = $1 AND price_list_id = $2 AND listing_id = $3")

@@ -2,8 +2,8 @@
 //! regions and assortment), the outbox after a position, and the listings of a master product.
 
 use crate::db::scoped;
+use crate::listings::{LISTING_COLUMNS, LISTING_FROM, ListingRow, listing_from_row};
 use crate::model::*;
-use crate::repo::{LISTING_COLUMNS, LISTING_FROM, ListingRow, listing_from_row};
 use crate::{Store, StoreError, TenantScope};
 
 /// A listing as the search index holds it. Prices and costs are never part of it.

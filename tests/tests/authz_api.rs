@@ -253,7 +253,7 @@ async fn masked_fields_give_one_error_per_path_and_lists_never_leave_the_tree() 
         json!(["customers", "edges", "node", "users"])
     );
 
-    // Anonymous callers see no customers and no grants at all.
+    // Anonymous callers see no customers and no delegations at all.
     let anonymous = app
         .graphql(
             "northwind.localhost",

@@ -1,5 +1,5 @@
 //! The repositories, the same tests on SQLite and PostgreSQL: the demo seed, the directory,
-//! users and roles, grants, listings, and changes with their audit and outbox rows. Identity
+//! users and roles, delegations, listings, and changes with their audit and outbox rows. Identity
 //! links and providers are in `repository_identity.rs`.
 
 use portico_store::model::{
@@ -13,7 +13,7 @@ on_both_backends!(
     the_demo_seed_is_complete_and_a_second_run_changes_nothing,
     the_directory_knows_every_portal_and_the_tenant_tree,
     users_and_roles_are_read_only_inside_the_scope,
-    grants_are_seen_by_the_customer_and_the_reseller_only,
+    delegations_are_seen_by_the_customer_and_the_reseller_only,
     listings_apply_white_label_overrides_and_stay_in_their_tenant,
     a_change_writes_its_audit_and_outbox_rows_in_the_same_transaction,
     a_change_outside_the_scope_or_with_bad_input_writes_nothing,
@@ -155,7 +155,7 @@ async fn users_and_roles_are_read_only_inside_the_scope(db: TestDb) {
     );
 }
 
-async fn grants_are_seen_by_the_customer_and_the_reseller_only(db: TestDb) {
+async fn delegations_are_seen_by_the_customer_and_the_reseller_only(db: TestDb) {
     let store = db.seeded_store().await;
     let now = chrono::Utc::now();
     let northwind = store.delegations(&scope(&["northwind"])).await.unwrap();

@@ -24,7 +24,7 @@ async fn a_query_that_forgets_its_tenant_predicate_sees_only_the_scope() {
             .unfenced_tenants(&scope(&["contoso"]), table)
             .await
             .unwrap();
-        // A grant belongs to the customer that gave it and is seen by the reseller holding it.
+        // A delegation belongs to the customer that gave it and is seen by the reseller holding it.
         let allowed = match *table {
             "delegations" => vec![
                 demo_id("tenant", "contoso"),
@@ -51,7 +51,7 @@ async fn a_query_that_forgets_its_tenant_predicate_sees_only_the_scope() {
             .await
             .unwrap(),
         1,
-        "harbor's grant only"
+        "harbor's delegation only"
     );
     let listings = store
         .unfenced_count(&scope(&["contoso"]), "listings")

@@ -44,7 +44,7 @@ enum Command {
     Migrate,
     /// Write a dataset into the database.
     Seed {
-        /// The demo dataset (tenants, users, grants, catalog, prices). Idempotent.
+        /// The demo dataset (tenants, users, delegations, catalog, prices). Idempotent.
         #[arg(long, required = true)]
         demo: bool,
     },

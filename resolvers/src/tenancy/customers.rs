@@ -51,7 +51,7 @@ impl Customer {
     }
 
     /// The customer's users: its own admins, and the reseller's admins or support while the
-    /// customer grants them USER_ADMIN or SUPPORT_READONLY; otherwise `null` with FIELD_MASKED.
+    /// customer delegates USER_ADMIN or SUPPORT_READONLY; otherwise `null` with FIELD_MASKED.
     async fn users(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<User>>> {
         let access = access(ctx)?;
         if readable(ctx, access, &self.facts, "users").is_none() {

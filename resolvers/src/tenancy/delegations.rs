@@ -37,7 +37,7 @@ pub enum DelegationStatus {
     Expired,
 }
 
-/// A customer's grant of delegated admin scopes to its reseller.
+/// A customer's delegation of admin scopes to its reseller.
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct Delegation {

@@ -2,8 +2,8 @@
 //! the page's prices when asked for) in one statement, and listings by id with the same columns.
 
 use crate::db::scoped;
+use crate::listings::{LISTING_COLUMNS, LISTING_FROM, ListingRow, listing_from_row};
 use crate::model::*;
-use crate::repo::{LISTING_COLUMNS, LISTING_FROM, ListingRow, listing_from_row};
 use crate::{Store, StoreError, TenantScope};
 
 use super::prices::{CONTRACT_COLUMNS, PriceParams, TIER_COLUMNS, prices_from_json};

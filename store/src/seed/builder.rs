@@ -207,7 +207,7 @@ impl Seed {
 
     #[expect(
         clippy::too_many_arguments,
-        reason = "one row of the grants table of DESIGN section 9"
+        reason = "one row of the delegations table of DESIGN section 9"
     )]
     pub(super) fn delegation(
         &mut self,

@@ -1,4 +1,4 @@
-//! The fixed demo dataset: tenants, domains, identity provider, users and their roles, grants,
+//! The fixed demo dataset: tenants, domains, identity provider, users and their roles, delegations,
 //! master products, listings, price lists and prices, and the marker rows (feature flags), in
 //! dependency order; and the ids of the demo tenants.
 
@@ -174,7 +174,7 @@ pub fn demo_statements() -> Vec<Statement> {
         &[("buyer", "")],
     );
 
-    // Grants (at most two years each). The active ones run to 2028 so the demo stays valid.
+    // Delegations (at most two years each). The active ones run to 2028 so the demo stays valid.
     s.delegation(
         "alpine-northwind",
         "alpine-dealers",

@@ -7,7 +7,7 @@
 //!
 //! - `builder`: the row types (`Statement`, `Value`) and the helpers that build one row each;
 //! - `products`: the generated master catalog and its brand and product-type tables;
-//! - `dataset`: the fixed demo tenants, users, grants, listings, prices and marker rows;
+//! - `dataset`: the fixed demo tenants, users, delegations, listings, prices and marker rows;
 //! - `writer`: `Store::seed_demo`, which writes the statements to SQLite or PostgreSQL.
 
 use uuid::Uuid;

@@ -1,4 +1,4 @@
-//! Running a request's operations: the caller's grants and list scopes once per request, the
+//! Running a request's operations: the caller's delegations and list scopes once per request, the
 //! portal, caller and access attached to each operation, the schema with or without the guard,
 //! and one FIELD_MASKED error per masked field path.
 
@@ -44,14 +44,14 @@ pub(super) async fn execute(
     caller: Option<Caller>,
     requests: Vec<async_graphql::Request>,
 ) -> Result<Vec<async_graphql::Response>, WebError> {
-    // The caller's tenant's grants, once per request: the facts of delegated scopes. Only
-    // resellers hold grants, so customers' and the platform's requests skip the query.
+    // The caller's tenant's delegations, once per request: the facts of delegated scopes. Only
+    // resellers hold delegations, so customers' and the platform's requests skip the query.
     let delegations = match &caller {
         Some(c) if c.tenant.kind == portico_store::model::TenantKind::Reseller => state
             .store
             .delegations(&TenantScope::single(c.tenant.id.clone()))
             .await
-            .map_err(|err| WebError::unavailable("cannot read the caller's grants", &err))?,
+            .map_err(|err| WebError::unavailable("cannot read the caller's delegations", &err))?,
         _ => Vec::new(),
     };
     let authorizer = state.policies.current();

@@ -1,4 +1,4 @@
-//! Delegated-admin grants: a reseller asks, the customer approves, either side revokes. Each
+//! Delegations of admin scopes: a reseller asks, the customer approves, either side revokes. Each
 //! change writes its audit row and outbox message in the same transaction; a state that does not
 //! allow the change is a user error naming `id`.
 
@@ -7,15 +7,14 @@ use chrono::{DateTime, Duration, Utc};
 use crate::db::scoped;
 use crate::model::*;
 use crate::outbox::{Topic, record_change};
-use crate::repo::DelegationRow;
 use crate::{Store, StoreError, TenantScope};
 
-/// The longest a grant may run.
-pub const MAX_GRANT_DAYS: i64 = 2 * 365;
+/// The longest a delegation may run.
+pub const MAX_DELEGATION_DAYS: i64 = 2 * 365;
 
-/// A grant change.
+/// A change of a delegation's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GrantChange {
+pub enum DelegationChange {
     Approve,
     Revoke,
 }
@@ -24,7 +23,7 @@ const SELECT: &str = "SELECT id, tenant_id, reseller_id, scopes, status, request
                       expires_at, revoked_at FROM delegations";
 
 impl Store {
-    /// A reseller asks its customer for scopes; the grant waits for the customer's approval.
+    /// A reseller asks its customer for scopes; the delegation waits for the customer's approval.
     pub async fn request_delegation(
         &self,
         scope: &TenantScope,
@@ -44,10 +43,12 @@ impl Store {
             });
         }
         let now = Utc::now();
-        if expires_at <= now || expires_at > now + Duration::days(MAX_GRANT_DAYS) {
+        if expires_at <= now || expires_at > now + Duration::days(MAX_DELEGATION_DAYS) {
             return Err(StoreError::Invalid {
                 field: "expiresAt",
-                message: format!("must be in the future and at most {MAX_GRANT_DAYS} days away"),
+                message: format!(
+                    "must be in the future and at most {MAX_DELEGATION_DAYS} days away"
+                ),
             });
         }
         let mut scopes = scopes.to_vec();
@@ -89,12 +90,12 @@ impl Store {
         })
     }
 
-    /// Approves a pending grant or revokes a pending or active one.
+    /// Approves a pending delegation or revokes a pending or active one.
     pub async fn change_delegation(
         &self,
         scope: &TenantScope,
         delegation_id: &str,
-        change: GrantChange,
+        change: DelegationChange,
         audit: &NewAuditEntry,
     ) -> Result<Delegation, StoreError> {
         scoped!(self, scope, write, |conn, d| {
@@ -115,23 +116,23 @@ impl Store {
             };
             let now = Utc::now();
             let (status, action) = match change {
-                GrantChange::Approve if before.status != DelegationStatus::Pending => {
+                DelegationChange::Approve if before.status != DelegationStatus::Pending => {
                     return Err(StoreError::Invalid {
                         field: "id",
                         message: format!(
-                            "only a pending grant can be approved; this one is {}",
+                            "only a pending delegation can be approved; this one is {}",
                             before.status
                         ),
                     });
                 }
-                GrantChange::Approve if before.expires_at <= now => {
+                DelegationChange::Approve if before.expires_at <= now => {
                     return Err(StoreError::Invalid {
                         field: "id",
-                        message: "the grant expired before it was approved".into(),
+                        message: "the delegation expired before it was approved".into(),
                     });
                 }
-                GrantChange::Approve => (DelegationStatus::Active, "delegation.approved"),
-                GrantChange::Revoke
+                DelegationChange::Approve => (DelegationStatus::Active, "delegation.approved"),
+                DelegationChange::Revoke
                     if !matches!(
                         before.status,
                         DelegationStatus::Pending | DelegationStatus::Active
@@ -140,16 +141,16 @@ impl Store {
                     return Err(StoreError::Invalid {
                         field: "id",
                         message: format!(
-                            "only a pending or active grant can be revoked; this one is {}",
+                            "only a pending or active delegation can be revoked; this one is {}",
                             before.status
                         ),
                     });
                 }
-                GrantChange::Revoke => (DelegationStatus::Revoked, "delegation.revoked"),
+                DelegationChange::Revoke => (DelegationStatus::Revoked, "delegation.revoked"),
             };
             let (approved_at, revoked_at) = match change {
-                GrantChange::Approve => (Some(now), before.revoked_at),
-                GrantChange::Revoke => (before.approved_at, Some(now)),
+                DelegationChange::Approve => (Some(now), before.revoked_at),
+                DelegationChange::Revoke => (before.approved_at, Some(now)),
             };
             sqlx::query(
                 "UPDATE delegations SET status = $1, approved_at = $2, revoked_at = $3 WHERE id = $4",
@@ -179,6 +180,55 @@ impl Store {
                 revoked_at,
                 ..before
             })
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DelegationRow {
+    id: String,
+    tenant_id: String,
+    reseller_id: String,
+    scopes: String,
+    status: String,
+    requested_at: DateTime<Utc>,
+    approved_at: Option<DateTime<Utc>>,
+    expires_at: DateTime<Utc>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<DelegationRow> for Delegation {
+    type Error = StoreError;
+    fn try_from(r: DelegationRow) -> Result<Self, StoreError> {
+        Ok(Delegation {
+            id: r.id,
+            customer_id: r.tenant_id,
+            reseller_id: r.reseller_id,
+            scopes: parse_list(&r.scopes)?,
+            status: r.status.parse()?,
+            requested_at: r.requested_at,
+            approved_at: r.approved_at,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+        })
+    }
+}
+
+impl Store {
+    /// Delegations given or held by a tenant in scope.
+    pub async fn delegations(&self, scope: &TenantScope) -> Result<Vec<Delegation>, StoreError> {
+        scoped!(self, scope, read, |conn, d| {
+            let sql = format!(
+                "SELECT id, tenant_id, reseller_id, scopes, status, requested_at, approved_at, \
+                 expires_at, revoked_at FROM delegations WHERE {} OR {} ORDER BY requested_at, id",
+                d.in_json("tenant_id", 1),
+                d.in_json("reseller_id", 1)
+            );
+            let rows: Vec<DelegationRow> = sqlx::query_as(&sql)
+                .bind(scope.json())
+                .fetch_all(&mut *conn)
+                .await?;
+            rows.into_iter().map(Delegation::try_from).collect()
         })
     }
 }

@@ -1,5 +1,5 @@
 //! Delegation mutations through the API, on both backends: NOT_FOUND across trees, FORBIDDEN
-//! inside, state errors naming the field, audit rows written, and the effect of a grant on
+//! inside, state errors naming the field, audit rows written, and the effect of a delegation on
 //! what the reseller may read (approved: honoured; revoked: gone at once).
 
 use portico_store::TenantScope;
@@ -7,7 +7,13 @@ use portico_store::seed::demo_id;
 use portico_tests::{NW, TestApp, TestDb, on_both_backends};
 use serde_json::{Value, json};
 
-async fn grant_id(app: &TestApp, email: &str, host: &str, customer: &str, status: &str) -> String {
+async fn delegation_id(
+    app: &TestApp,
+    email: &str,
+    host: &str,
+    customer: &str,
+    status: &str,
+) -> String {
     let list = app
         .as_user(
             email,
@@ -23,7 +29,7 @@ async fn grant_id(app: &TestApp, email: &str, host: &str, customer: &str, status
         .find(|d| d["customer"]["slug"] == customer && d["status"] == status)
         .unwrap_or_else(|| {
             panic!(
-                "{email} sees no {status} grant of {customer}: {:?}",
+                "{email} sees no {status} delegation of {customer}: {:?}",
                 list.body
             )
         })["id"]
@@ -50,7 +56,7 @@ const REVOKE: &str =
 
 async fn approving_and_revoking_follow_the_policy_and_change_what_the_reseller_reads(db: TestDb) {
     let app = TestApp::spawn(db).await;
-    let fjord = grant_id(&app, "admin@fjord.test", NW, "fjord-outfitters", "PENDING").await;
+    let fjord = delegation_id(&app, "admin@fjord.test", NW, "fjord-outfitters", "PENDING").await;
 
     // Pending: northwind's admin cannot read fjord's users yet.
     let before = customer_users(&app, "admin@northwind.test", "fjord-outfitters").await;
@@ -108,7 +114,7 @@ async fn approving_and_revoking_follow_the_policy_and_change_what_the_reseller_r
             .body["data"]["customer"]["users"]
             .is_array()
     );
-    let alpine = grant_id(&app, "admin@alpine.test", NW, "alpine-dealers", "ACTIVE").await;
+    let alpine = delegation_id(&app, "admin@alpine.test", NW, "alpine-dealers", "ACTIVE").await;
     let revoked = app
         .as_user("admin@alpine.test", NW, REVOKE, json!({ "id": alpine }))
         .await;
@@ -142,7 +148,7 @@ async fn approving_and_revoking_follow_the_policy_and_change_what_the_reseller_r
     }
 }
 
-async fn requesting_a_grant_is_for_the_resellers_admins_on_their_own_customers(db: TestDb) {
+async fn requesting_a_delegation_is_for_the_resellers_admins_on_their_own_customers(db: TestDb) {
     let app = TestApp::spawn(db).await;
     let alpine =
         portico_resolvers::encode_id("Customer", &demo_id("tenant", "alpine-dealers")).to_string();
@@ -207,5 +213,5 @@ async fn requesting_a_grant_is_for_the_resellers_admins_on_their_own_customers(d
 
 on_both_backends!(
     approving_and_revoking_follow_the_policy_and_change_what_the_reseller_reads,
-    requesting_a_grant_is_for_the_resellers_admins_on_their_own_customers,
+    requesting_a_delegation_is_for_the_resellers_admins_on_their_own_customers,
 );
