@@ -13,7 +13,9 @@
 #             For a product, region is the caller's tenant region when the listing is sold
 #             there ("" otherwise), and visibility is ALL, GRANTED_TO_ME (a restricted listing
 #             whose assortment names the caller's tenant) or NOT_GRANTED.
-#   action:   read | request | approve | revoke | update | price
+#   action:   read | request | approve | revoke | update | price | manage | assign
+#             (manage: invite, change the roles of, deactivate or reactivate a user; assign: hand
+#             out a role, named by the field)
 #
 # Every rule names its reason: decide(actor, action, resource, reason) and
 # field_rule(actor, action, resource, field, reason). Nothing here mentions a tenant id: the
@@ -95,8 +97,34 @@ decide(actor: Caller, "read", resource: Object, reason) if
     reads_customer_users(actor, resource, reason);
 
 field_rule(actor: Caller, "read", resource: Object, field: String, "a readable user's profile") if
-    resource.kind = "user" and field in ["id", "email", "name"] and
+    resource.kind = "user" and field in ["id", "email", "name", "status", "roles", "regions", "version"] and
     allow(actor, "read", resource);
+
+# Managing users (invite, change roles, deactivate, reactivate). The resource is a user of the
+# target tenant; SELF never matches, so nobody manages themselves (their own roles least of all).
+decide(actor: Caller, "manage", resource: Object, "admins manage the users of their own tenant") if
+    resource.kind = "user" and resource.relation = "SAME" and admin_of_kind(actor, resource.owner_kind);
+decide(actor: Caller, "manage", resource: Object, "USER_ADMIN lets the reseller's admins manage the customer's users") if
+    resource.kind = "user" and resource.relation = "OWN_CUSTOMER" and has_role(actor, "reseller_admin") and
+    "USER_ADMIN" in resource.delegated_scopes;
+
+# Role ceilings: a role is handed out (field = the role) only in a tenant of its kind and only by
+# someone who may manage that user and could hold the role themselves; under USER_ADMIN, never
+# above customer_admin.
+field_rule(actor: Caller, "assign", resource: Object, role: String, "admins hand out the roles of their own kind of tenant") if
+    resource.relation = "SAME" and role_of_kind(role, resource.owner_kind) and
+    allow(actor, "manage", resource);
+field_rule(actor: Caller, "assign", resource: Object, role: String, "USER_ADMIN hands out customer roles, never above customer_admin") if
+    resource.relation = "OWN_CUSTOMER" and resource.owner_kind = "CUSTOMER" and
+    role_of_kind(role, "CUSTOMER") and allow(actor, "manage", resource);
+
+admin_of_kind(actor: Caller, "PLATFORM") if has_role(actor, "platform_admin");
+admin_of_kind(actor: Caller, "RESELLER") if has_role(actor, "reseller_admin");
+admin_of_kind(actor: Caller, "CUSTOMER") if has_role(actor, "customer_admin");
+
+role_of_kind(role: String, "PLATFORM") if role in ["platform_admin"];
+role_of_kind(role: String, "RESELLER") if role in ["reseller_admin", "pricing_manager", "sales_rep", "support"];
+role_of_kind(role: String, "CUSTOMER") if role in ["customer_admin", "buyer", "viewer"];
 
 # ---------------------------------------------------------------- delegations
 # A delegation's tenant is its customer: relation SAME is the granting customer, OWN_CUSTOMER

@@ -69,6 +69,8 @@ fact_enum!(Action {
     Revoke = "revoke",
     Update = "update",
     Price = "price",
+    Manage = "manage",
+    Assign = "assign",
 });
 
 /// Who asks: their roles and regions in the request's tenant context. `tenant_kind` is `None`

@@ -232,6 +232,14 @@ impl Access {
         d
     }
 
+    /// Whether the caller may hand out `role` to a user with these facts: the policy's role
+    /// ceilings (`assign`, with the role as the field).
+    pub fn may_assign(&self, resource: &Resource, role: model::Role) -> bool {
+        self.authorizer
+            .decide_field(&self.actor, Action::Assign, resource, role.as_str())
+            .allowed
+    }
+
     pub fn allows(&self, action: Action, resource: &Resource) -> bool {
         self.decide(action, resource).allowed
     }

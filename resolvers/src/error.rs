@@ -38,6 +38,9 @@ pub enum ApiError {
     Unauthenticated,
     #[error("you may not do this")]
     Forbidden,
+    /// A role above the caller's ceiling (the policy's `assign` rules).
+    #[error("you may not hand out the role {0}")]
+    RoleCeiling(&'static str),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{field}: {message}")]
@@ -52,7 +55,7 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         match self {
             ApiError::Unauthenticated => ErrorCode::Unauthenticated,
-            ApiError::Forbidden => ErrorCode::Forbidden,
+            ApiError::Forbidden | ApiError::RoleCeiling(_) => ErrorCode::Forbidden,
             ApiError::NotFound(_) => ErrorCode::NotFound,
             ApiError::BadUserInput { .. } => ErrorCode::BadUserInput,
             ApiError::Unavailable => ErrorCode::Unavailable,

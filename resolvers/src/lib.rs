@@ -22,6 +22,7 @@ mod request;
 pub mod search;
 mod tenancy;
 mod types;
+mod user_admin;
 
 use async_graphql::{
     Context, EmptySubscription, ErrorExtensions, ID, MergedObject, Object, Schema,
@@ -61,7 +62,10 @@ pub struct Caller {
     /// The user's own tenant (the portal's tenant or one below it).
     pub tenant: portico_store::model::Tenant,
     pub roles: Vec<portico_store::model::Role>,
+    /// The regions the caller's roles reach (for the policy's facts).
     pub regions: Vec<portico_store::model::Region>,
+    /// The role rows as stored (a sales rep's own regions).
+    pub assignments: Vec<portico_store::model::RoleAssignment>,
 }
 
 impl Caller {
@@ -97,6 +101,7 @@ impl Caller {
             tenant,
             roles,
             regions,
+            assignments: assignments.to_vec(),
         }
     }
 }
@@ -191,6 +196,7 @@ pub struct Query;
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     delegation_mutations::DelegationMutations,
+    user_admin::UserMutations,
     catalog_admin::ListingMutations,
     catalog_admin::ContractPriceMutations,
     catalog_admin::PriceListMutations,

@@ -28,6 +28,21 @@ fn decode_cursor(c: &str) -> Option<usize> {
     text.strip_prefix("offset:")?.parse().ok()
 }
 
+/// The cursor after a row keyed by `key` (keyset pages, e.g. users by email).
+pub fn key_cursor(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("key:{key}"))
+}
+
+/// The key of a `key_cursor`; an `after` this connection did not hand out is BAD_USER_INPUT.
+pub fn decode_key_cursor(c: &str) -> async_graphql::Result<String> {
+    URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|t| t.strip_prefix("key:").map(str::to_owned))
+        .ok_or_else(bad_cursor)
+}
+
 /// `first` of a connection: the default page, or 0 to `MAX_PAGE`.
 pub fn page_size(first: Option<i32>) -> async_graphql::Result<usize> {
     match first {

@@ -9,7 +9,8 @@ use crate::outbox::{Topic, record_change};
 use crate::{Store, StoreError, TenantScope};
 
 /// Live (not deleted) users, before the caller's predicates.
-const LIVE_USERS: &str = "SELECT id, tenant_id, issuer, subject, email, display_name, deactivated_at \
+pub(crate) const LIVE_USERS: &str = "SELECT id, tenant_id, issuer, subject, email, display_name, deactivated_at, \
+                          version, invited_at \
                           FROM users WHERE deleted_at IS NULL";
 
 /// A live user in the scope by id, inside the caller's transaction.
@@ -27,6 +28,7 @@ macro_rules! live_user {
         row.map(User::from)
     }};
 }
+pub(crate) use live_user;
 
 /// A tenant's OIDC provider, as an administrator registers it.
 #[derive(Debug, Clone)]
@@ -181,7 +183,7 @@ impl Store {
         }
         self.change_user(scope, user_id, audit, "user.identity_set", |before| {
             (
-                "UPDATE users SET issuer = $1, subject = $2 WHERE id = $3 AND deleted_at IS NULL",
+                "UPDATE users SET issuer = $1, subject = $2, version = version + 1 WHERE id = $3 AND deleted_at IS NULL",
                 vec![
                     Bind::Text(issuer.to_owned()),
                     Bind::Text(subject.to_owned()),
@@ -203,7 +205,7 @@ impl Store {
         let now = Utc::now();
         self.change_user(scope, user_id, audit, "user.deactivated", |_| {
             (
-                "UPDATE users SET deactivated_at = $1 WHERE id = $2 AND deleted_at IS NULL",
+                "UPDATE users SET deactivated_at = $1, version = version + 1 WHERE id = $2 AND deleted_at IS NULL",
                 vec![Bind::Time(now)],
                 serde_json::json!({ "active": true }),
                 serde_json::json!({ "active": false }),
@@ -304,6 +306,8 @@ pub(crate) struct UserRow {
     email: String,
     display_name: String,
     deactivated_at: Option<DateTime<Utc>>,
+    version: i64,
+    invited_at: Option<DateTime<Utc>>,
 }
 
 impl From<UserRow> for User {
@@ -316,6 +320,8 @@ impl From<UserRow> for User {
             email: r.email,
             display_name: r.display_name,
             deactivated_at: r.deactivated_at,
+            version: r.version,
+            invited_at: r.invited_at,
         }
     }
 }
@@ -360,7 +366,7 @@ impl Store {
         let row: Option<Row> = scoped!(self, scope, read, |conn, d| {
             let sql = format!(
                 "SELECT u.id, u.tenant_id, u.issuer, u.subject, u.email, u.display_name, \
-                 u.deactivated_at, (SELECT {} FROM role_assignments r \
+                 u.deactivated_at, u.version, u.invited_at, (SELECT {} FROM role_assignments r \
                  WHERE r.user_id = u.id AND r.tenant_id = u.tenant_id) AS roles \
                  FROM users u WHERE u.issuer = $1 AND u.subject = $2 AND u.deleted_at IS NULL AND {}",
                 d.json_rows("r.role, r.regions"),

@@ -24,6 +24,7 @@ mod scope;
 mod search_feed;
 pub mod seed;
 mod sessions;
+mod users;
 mod versions;
 
 pub use audit::{AUDIT_GENESIS, ChainReport, audit_hash};
@@ -40,6 +41,7 @@ pub use scope::TenantScope;
 pub use search_feed::{IndexListing, OutboxMessage};
 pub use seed::SeedOutcome;
 pub use sessions::SessionStore;
+pub use users::{ADMIN_ROLES, DelegatedUse, INVITATION_DAYS, ManagedUser, NewInvitation, RoleSet};
 
 pub mod diagnostics {
     //! Probes for the fence tests: they show what the database itself enforces, below the

@@ -132,7 +132,26 @@ pub struct User {
     pub email: String,
     pub display_name: String,
     pub deactivated_at: Option<DateTime<Utc>>,
+    /// Bumped by every change to the user or its roles (optimistic concurrency).
+    pub version: i64,
+    /// Set while the user is an invitation nobody has accepted yet (no identity bound).
+    pub invited_at: Option<DateTime<Utc>>,
 }
+
+impl User {
+    /// Invited, active or deactivated.
+    pub fn status(&self) -> UserStatus {
+        if self.invited_at.is_some() {
+            UserStatus::Invited
+        } else if self.deactivated_at.is_some() {
+            UserStatus::Deactivated
+        } else {
+            UserStatus::Active
+        }
+    }
+}
+
+text_enum!(UserStatus { Invited = "INVITED", Active = "ACTIVE", Deactivated = "DEACTIVATED" });
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleAssignment {

@@ -361,3 +361,103 @@ async fn the_providers_jwt_access_tokens_work_as_bearer_tokens_on_its_portal_onl
         .await;
     assert_eq!(demo.status, StatusCode::UNAUTHORIZED);
 }
+
+/// Invites `email` into alpine-dealers as a buyer, as alpine's admin would.
+async fn invite(app: &TestApp, email: &str) -> String {
+    let admin = app.user("admin@alpine.test").await;
+    let invited = app
+        .store
+        .invite_user(
+            &TenantScope::single(demo_id("tenant", "alpine-dealers")),
+            &portico_store::NewInvitation {
+                tenant_id: demo_id("tenant", "alpine-dealers"),
+                email: email.into(),
+                name: "New Colleague".into(),
+                roles: portico_store::RoleSet {
+                    roles: vec![portico_store::model::Role::Buyer],
+                    regions: vec![],
+                },
+            },
+            &portico_store::model::NewAuditEntry {
+                actor: admin.id.clone(),
+                actor_tenant: admin.tenant_id.clone(),
+                ..test_actor("a colleague joins")
+            },
+            None,
+        )
+        .await
+        .expect("invite");
+    assert_eq!(
+        invited.user.status(),
+        portico_store::model::UserStatus::Invited
+    );
+    invited.user.id
+}
+
+#[tokio::test]
+async fn an_invited_person_is_bound_to_the_invitation_at_first_sign_in_with_a_verified_email() {
+    let Some(Setup {
+        app,
+        provider,
+        _secret_dir: _keep,
+    }) = setup().await
+    else {
+        return;
+    };
+    let nw = "northwind.localhost";
+    let invited_id = invite(&app, "New.Colleague@e2e.test").await;
+
+    // The provider vouches for new.colleague@e2e.test (the email's case differs: still them).
+    let browser = app.browser();
+    let login_page = browser
+        .client
+        .get(browser.url(nw, "/auth/login"))
+        .send()
+        .await
+        .unwrap();
+    assert!(login_page.url().as_str().starts_with(&provider.issuer));
+    let landed = login_and_consent(&browser.client, login_page, "new.colleague").await;
+    assert_eq!(landed.status(), StatusCode::OK, "signed in and home");
+    let viewer = browser.viewer(nw).await;
+    assert_eq!(
+        viewer.body["data"]["viewer"]["user"]["email"],
+        "New.Colleague@e2e.test"
+    );
+    assert_eq!(
+        viewer.body["data"]["viewer"]["tenant"]["slug"],
+        "alpine-dealers"
+    );
+    assert_eq!(viewer.body["data"]["viewer"]["roles"], json!(["buyer"]));
+    let bound = app.user("New.Colleague@e2e.test").await;
+    assert_eq!(bound.id, invited_id, "the invitation's own row, now active");
+    assert_eq!(bound.status(), portico_store::model::UserStatus::Active);
+    assert_eq!(bound.issuer, provider.issuer);
+    assert_eq!(bound.subject, "new.colleague");
+    let log = app
+        .store
+        .audit_entries(
+            &TenantScope::single(demo_id("tenant", "alpine-dealers")),
+            &demo_id("tenant", "alpine-dealers"),
+        )
+        .await
+        .unwrap();
+    let accepted = log.last().expect("an audit row");
+    assert_eq!(accepted.action, "user.invitation_accepted");
+    assert_eq!(accepted.actor, invited_id);
+
+    // An email the provider does not vouch for binds nothing, even with an open invitation.
+    let unverified_id = invite(&app, "unverified-guest@e2e.test").await;
+    let other = app.browser();
+    let login_page = other
+        .client
+        .get(other.url(nw, "/auth/login"))
+        .send()
+        .await
+        .unwrap();
+    let refused = login_and_consent(&other.client, login_page, "unverified-guest").await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(other.viewer(nw).await.body["data"]["viewer"], Value::Null);
+    let still = app.user("unverified-guest@e2e.test").await;
+    assert_eq!(still.id, unverified_id);
+    assert_eq!(still.status(), portico_store::model::UserStatus::Invited);
+}

@@ -12,7 +12,7 @@
 //   e2e-cli  public (PKCE), redirect http://127.0.0.1/cb: the test plays an API client and gets
 //            a JWT access token for the resource urn:portico:api (audience "portico")
 // Users: any login name is an account whose subject is that name (dev interactions: any
-// password); email claim <login>@e2e.test.
+// password); email claim <login>@e2e.test, verified unless the login starts with "unverified".
 
 import { generateKeyPairSync } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -45,10 +45,15 @@ const configuration = {
   ],
   jwks: { keys: [{ ...key, kid: 'e2e-rsa-1', alg: 'RS256', use: 'sig' }] },
   cookies: { keys: ['portico-e2e-cookie-key'] },
-  claims: { openid: ['sub'], email: ['email'] },
+  claims: { openid: ['sub'], email: ['email', 'email_verified'] },
   pkce: { required: () => true },
   async findAccount(_ctx, id) {
-    return { accountId: id, async claims() { return { sub: id, email: `${id}@e2e.test` }; } };
+    return {
+      accountId: id,
+      async claims() {
+        return { sub: id, email: `${id}@e2e.test`, email_verified: !id.startsWith('unverified') };
+      },
+    };
   },
   features: {
     devInteractions: { enabled: true },

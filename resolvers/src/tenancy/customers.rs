@@ -59,7 +59,7 @@ impl Customer {
         }
         let scope = portico_store::TenantScope::single(self.tenant.id.clone());
         let users = store(ctx)?
-            .users_of_tenant(&scope, &self.tenant.id)
+            .users_page(&scope, &self.tenant.id, i64::MAX, None)
             .await
             .map_err(store_error)?;
         Ok(Some(users.iter().map(User::from).collect()))

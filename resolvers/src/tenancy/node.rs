@@ -57,19 +57,19 @@ pub async fn node(ctx: &Context<'_>, id: &str) -> async_graphql::Result<Node> {
     if let Some(raw) = decode_id("User", id) {
         let scope = access.scope(Kind::User);
         let user = store(ctx)?
-            .user_by_id(
+            .managed_user(
                 &scope.union_with(access.actor_tenant().map(|t| t.id.clone())),
                 &raw,
             )
             .await
             .map_err(store_error)?;
         return user
-            .filter(|u| {
+            .filter(|m| {
                 access
-                    .user_facts(u)
+                    .user_facts(&m.user)
                     .is_some_and(|f| access.allows(Action::Read, &f))
             })
-            .map(|u| Node::User(User::from(&u)))
+            .map(|m| Node::User(User::from(&m)))
             .ok_or_else(|| not_found("node"));
     }
     if let Some(raw) = decode_id("Delegation", id) {

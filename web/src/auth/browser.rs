@@ -406,24 +406,40 @@ pub async fn callback(
         })?;
     let issuer = claims.issuer().to_string();
     let subject = claims.subject().to_string();
-    let caller = caller_for(&state, &portal, &issuer, &subject, None)
-        .await
-        .map_err(|refusal| match refusal {
-            Refusal::Deactivated => page(
+    let mut found = caller_for(&state, &portal, &issuer, &subject, None).await;
+    if matches!(found, Err(Refusal::UnknownIdentity))
+        && claims.email_verified() == Some(true)
+        && let Some(email) = claims.email()
+    {
+        // A first sign-in: an open invitation for this (provider-verified) email becomes
+        // this identity's user.
+        let scope = super::portal_scope(&state.directory.current(), &portal);
+        let accepted = state
+            .store
+            .accept_invitation(&scope, &issuer, &subject, email.as_str(), Utc::now())
+            .await
+            .map_err(|err| unavailable(&err))?;
+        if let Some(user) = accepted {
+            tracing::info!(user = %user.id, "invitation accepted at first sign-in");
+            found = caller_for(&state, &portal, &issuer, &subject, None).await;
+        }
+    }
+    let caller = found.map_err(|refusal| match refusal {
+        Refusal::Deactivated => page(
+            StatusCode::FORBIDDEN,
+            "Account deactivated",
+            "This account is deactivated. Ask your administrator to reactivate it.",
+        ),
+        Refusal::Store(err) => unavailable(&err),
+        refusal => {
+            tracing::info!(reason = %refusal, "signed-in identity has no access to this portal");
+            page(
                 StatusCode::FORBIDDEN,
-                "Account deactivated",
-                "This account is deactivated. Ask your administrator to reactivate it.",
-            ),
-            Refusal::Store(err) => unavailable(&err),
-            refusal => {
-                tracing::info!(reason = %refusal, "signed-in identity has no access to this portal");
-                page(
-                    StatusCode::FORBIDDEN,
-                    "No access to this portal",
-                    "You signed in, but this account has no access to this portal.",
-                )
-            }
-        })?;
+                "No access to this portal",
+                "You signed in, but this account has no access to this portal.",
+            )
+        }
+    })?;
     // A fresh id for the signed-in session: one fixed before sign-in is worth nothing after.
     session.cycle_id().await.map_err(|err| unavailable(&err))?;
     let identity = SessionIdentity {
