@@ -38,7 +38,7 @@ pub struct UpdateUserRolesInput {
     pub roles: Vec<Role>,
     #[graphql(default)]
     pub regions: Vec<Region>,
-    /// The `version` the caller read; a user changed since is a VERSION_CONFLICT.
+    /// The `version` the caller read; a user changed since is BAD_USER_INPUT naming `expectedVersion`.
     pub expected_version: i64,
 }
 
