@@ -13,7 +13,7 @@
 #             For a product, region is the caller's tenant region when the listing is sold
 #             there ("" otherwise), and visibility is ALL, GRANTED_TO_ME (a restricted listing
 #             whose assortment names the caller's tenant) or NOT_GRANTED.
-#   action:   read | request | approve | revoke | update | price | manage | assign
+#   action:   read | request | approve | decline | revoke | update | price | manage | assign
 #             (manage: invite, change the roles of, deactivate or reactivate a user; assign: hand
 #             out a role, named by the field)
 #
@@ -142,6 +142,10 @@ decide(actor: Caller, "request", resource: Object, "reseller admins ask their ow
     resource.kind = "delegation" and resource.relation = "OWN_CUSTOMER" and has_role(actor, "reseller_admin");
 decide(actor: Caller, "approve", resource: Object, "customer admins approve delegations of their own tenant") if
     resource.kind = "delegation" and resource.relation = "SAME" and has_role(actor, "customer_admin");
+decide(actor: Caller, "decline", resource: Object, "customer admins decline delegations asked of their own tenant") if
+    resource.kind = "delegation" and resource.relation = "SAME" and has_role(actor, "customer_admin");
+decide(actor: Caller, "manage", resource: Object, "reseller admins assign the delegations they hold to named staff") if
+    resource.kind = "delegation" and resource.relation = "OWN_CUSTOMER" and has_role(actor, "reseller_admin");
 decide(actor: Caller, "revoke", resource: Object, "customer admins revoke delegations of their own tenant") if
     resource.kind = "delegation" and resource.relation = "SAME" and has_role(actor, "customer_admin");
 decide(actor: Caller, "revoke", resource: Object, "reseller admins give back delegations they hold") if
@@ -149,7 +153,8 @@ decide(actor: Caller, "revoke", resource: Object, "reseller admins give back del
 
 field_rule(actor: Caller, "read", resource: Object, field: String, "a readable delegation") if
     resource.kind = "delegation" and
-    field in ["id", "reseller", "customer", "scopes", "status", "expiresAt"] and
+    field in ["id", "reseller", "customer", "scopes", "status", "expiresAt", "requestedAt", "approvedAt",
+              "endsAt", "endedAt", "endedBy", "message", "autoExtend", "assignees"] and
     allow(actor, "read", resource);
 
 # ---------------------------------------------------------------- products (listings)

@@ -66,6 +66,7 @@ fact_enum!(Action {
     Read = "read",
     Request = "request",
     Approve = "approve",
+    Decline = "decline",
     Revoke = "revoke",
     Update = "update",
     Price = "price",

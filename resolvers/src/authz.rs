@@ -97,8 +97,8 @@ impl MaskLog {
 }
 
 impl Access {
-    /// `delegations` are the delegations given or held by the caller's tenant; only the active ones
-    /// it holds count.
+    /// `delegations` are the delegations given or held by the caller's tenant; only the active
+    /// ones it holds and has assigned to the caller count.
     pub fn new(
         authorizer: Arc<CachedAuthorizer>,
         directory: Arc<Directory>,
@@ -106,12 +106,13 @@ impl Access {
         delegations: &[Delegation],
         now: DateTime<Utc>,
     ) -> Access {
-        // Only delegations the caller's tenant holds, approved and unexpired, count.
+        // Only delegations the caller's tenant holds, approved, unexpired and assigned to the
+        // caller, count.
         let mut delegated_scopes: HashMap<String, Vec<DelegatedScope>> = HashMap::new();
         if let Some(caller) = caller {
             for d in delegations
                 .iter()
-                .filter(|d| d.reseller_id == caller.tenant.id && d.is_active(now))
+                .filter(|d| d.reseller_id == caller.tenant.id && d.usable_by(&caller.user.id, now))
             {
                 delegated_scopes
                     .entry(d.customer_id.clone())

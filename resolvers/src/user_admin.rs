@@ -116,7 +116,7 @@ async fn authorize(
         .find(|d| {
             d.customer_id == tenant.id
                 && d.reseller_id == caller.tenant.id
-                && d.is_active(now)
+                && d.usable_by(&caller.user.id, now)
                 && d.scopes.contains(&DelegatedScope::UserAdmin)
         })
         .ok_or_else(|| refusal(access, tenant))?;

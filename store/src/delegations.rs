@@ -1,6 +1,11 @@
-//! Delegations of admin scopes: a reseller asks, the customer approves, either side revokes. Each
-//! change writes its audit row and outbox message in the same transaction; a state that does not
-//! allow the change is a user error naming `id`.
+//! Delegations of admin scopes, modelled on granular delegated admin privileges: a reseller asks
+//! for scopes, for a duration, with a message; the customer approves or declines; either side
+//! revokes; an approved delegation ends on time (or is extended by 180 days when it asks to be),
+//! and a request nobody answered lapses after 90 days. The reseller assigns a delegation to
+//! named staff, and only they use its scopes. Each change writes its audit row and outbox
+//! message in the same transaction (assignments also in the reseller's chain); a state that does
+//! not allow the change is a user error naming `id`. Each transition is a conditional UPDATE on
+//! the state it was read in, so of two changes racing on one delegation exactly one wins.
 
 use chrono::{DateTime, Duration, Utc};
 
@@ -11,16 +16,109 @@ use crate::{Store, StoreError, TenantScope};
 
 /// The longest a delegation may run.
 pub const MAX_DELEGATION_DAYS: i64 = 2 * 365;
+/// A request nobody approved or declined within this many days lapses.
+pub const LAPSE_DAYS: i64 = 90;
+/// How far an auto-extending delegation is extended at its end.
+pub const EXTEND_DAYS: i64 = 180;
 
 /// A change of a delegation's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DelegationChange {
     Approve,
+    Decline,
     Revoke,
 }
 
-const SELECT: &str = "SELECT id, tenant_id, reseller_id, scopes, status, requested_at, approved_at, \
-                      expires_at, revoked_at FROM delegations";
+/// What a reseller asks its customer for.
+#[derive(Debug, Clone)]
+pub struct DelegationRequest {
+    pub scopes: Vec<DelegatedScope>,
+    /// 1 to `MAX_DELEGATION_DAYS`, counted from the approval.
+    pub duration_days: i64,
+    pub message: Option<String>,
+    pub auto_extend: bool,
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> StoreError {
+    StoreError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+const SELECT: &str = "SELECT d.id, d.tenant_id, d.reseller_id, d.scopes, d.status, d.requested_at, \
+                      d.approved_at, d.expires_at, d.revoked_at, d.message, d.duration_days, \
+                      d.auto_extend, d.ended_at, d.ended_by";
+
+/// The delegations matching `where` (over `delegations d`), each with its assignees: one
+/// statement.
+macro_rules! select_delegations {
+    ($conn:ident, $d:ident, $where:expr, $($bind:expr),*) => {{
+        let sql = format!(
+            "{SELECT}, (SELECT {} FROM delegation_assignments a WHERE a.delegation_id = d.id) AS assignees \
+             FROM delegations d WHERE {} ORDER BY d.requested_at, d.id",
+            $d.json_rows("a.user_id"),
+            $where
+        );
+        let rows: Vec<DelegationRow> = sqlx::query_as(&sql)
+            $(.bind($bind))*
+            .fetch_all(&mut *$conn)
+            .await?;
+        rows.into_iter()
+            .map(Delegation::try_from)
+            .collect::<Result<Vec<_>, StoreError>>()?
+    }};
+}
+
+/// Moves a delegation from the state it was read in to `after` (with `set`, more assignments
+/// from `$4` on): `false` when another change got there first.
+macro_rules! transition {
+    ($conn:ident, $before:expr, $after:expr, $set:literal, $($bind:expr),*) => {{
+        let done = sqlx::query(concat!(
+            "UPDATE delegations SET status = $1, ",
+            $set,
+            " WHERE id = $2 AND status = $3"
+        ))
+        .bind($after.as_str())
+        .bind(&$before.id)
+        .bind($before.status.as_str())
+        $(.bind($bind))*
+        .execute(&mut *$conn)
+        .await
+        .map_err(StoreError::from_db)?;
+        done.rows_affected() == 1
+    }};
+}
+
+/// Audits a delegation's change in the customer's chain, with its outbox message.
+macro_rules! record_delegation {
+    ($conn:ident, $d:ident, $delegation:expr, $entry:expr) => {{
+        let delegation: &Delegation = $delegation;
+        record_change!(
+            $conn,
+            $d,
+            &delegation.customer_id,
+            $entry,
+            Topic::Delegation,
+            serde_json::json!({ "delegation": delegation.id })
+        )
+    }};
+}
+
+fn state(d: &Delegation) -> serde_json::Value {
+    serde_json::json!({
+        "status": d.status.as_str(),
+        "scopes": join_list(&d.scopes),
+        "expires_at": d.expires_at.to_rfc3339(),
+    })
+}
+
+fn changed_meanwhile() -> StoreError {
+    invalid(
+        "id",
+        "the delegation changed while this change was made; read it again",
+    )
+}
 
 impl Store {
     /// A reseller asks its customer for scopes; the delegation waits for the customer's approval.
@@ -29,157 +127,363 @@ impl Store {
         scope: &TenantScope,
         customer_id: &str,
         reseller_id: &str,
-        scopes: &[DelegatedScope],
-        expires_at: DateTime<Utc>,
+        request: &DelegationRequest,
         audit: &NewAuditEntry,
+        now: DateTime<Utc>,
     ) -> Result<Delegation, StoreError> {
         if !scope.contains(customer_id) || !scope.contains(reseller_id) {
             return Err(StoreError::NotFound { entity: "customer" });
         }
-        if scopes.is_empty() {
-            return Err(StoreError::Invalid {
-                field: "scopes",
-                message: "name at least one scope".into(),
-            });
+        if request.scopes.is_empty() {
+            return Err(invalid("scopes", "name at least one scope"));
         }
-        let now = Utc::now();
-        if expires_at <= now || expires_at > now + Duration::days(MAX_DELEGATION_DAYS) {
-            return Err(StoreError::Invalid {
-                field: "expiresAt",
-                message: format!(
-                    "must be in the future and at most {MAX_DELEGATION_DAYS} days away"
-                ),
-            });
+        if !(1..=MAX_DELEGATION_DAYS).contains(&request.duration_days) {
+            return Err(invalid(
+                "durationDays",
+                format!("must be 1 to {MAX_DELEGATION_DAYS} days"),
+            ));
         }
-        let mut scopes = scopes.to_vec();
+        let message = request.message.as_deref().map(str::trim);
+        if message.is_some_and(|m| m.chars().count() > 500) {
+            return Err(invalid("message", "must be at most 500 characters"));
+        }
+        let mut scopes = request.scopes.clone();
         scopes.sort_by_key(|s| s.as_str());
         scopes.dedup();
         let id = uuid::Uuid::new_v4().to_string();
+        let now = chrono::SubsecRound::trunc_subsecs(now, 6);
         scoped!(self, scope, write, |conn, d| {
             sqlx::query(
-                "INSERT INTO delegations (id, tenant_id, reseller_id, scopes, status, requested_at, expires_at) \
-                 VALUES ($1, $2, $3, $4, 'PENDING', $5, $6)",
+                "INSERT INTO delegations (id, tenant_id, reseller_id, scopes, status, requested_at, expires_at, \
+                 message, duration_days, auto_extend) VALUES ($1, $2, $3, $4, 'PENDING', $5, $6, $7, $8, $9)",
             )
             .bind(&id)
             .bind(customer_id)
             .bind(reseller_id)
             .bind(join_list(&scopes))
             .bind(now)
-            .bind(expires_at)
+            .bind(now + Duration::days(request.duration_days))
+            .bind(message.filter(|m| !m.is_empty()))
+            .bind(request.duration_days)
+            .bind(request.auto_extend)
             .execute(&mut *conn)
             .await
             .map_err(StoreError::from_db)?;
+            let created = select_delegations!(conn, d, "d.id = $1", &id).pop().ok_or(
+                StoreError::NotFound {
+                    entity: "delegation",
+                },
+            )?;
             let mut entry = audit.of("delegation.requested", format!("delegation:{id}"));
-            entry.after_state = Some(
-                serde_json::json!({ "reseller": reseller_id, "scopes": join_list(&scopes), "status": "PENDING" })
-                    .to_string(),
-            );
-            record_change!(
-                conn,
-                d,
-                customer_id,
-                &entry,
-                Topic::Delegation,
-                serde_json::json!({ "delegation": id })
-            );
-            let row: DelegationRow = sqlx::query_as(&format!("{SELECT} WHERE id = $1"))
-                .bind(&id)
-                .fetch_one(&mut *conn)
-                .await?;
-            Delegation::try_from(row)
+            let mut after = state(&created);
+            after["reseller"] = reseller_id.into();
+            after["duration_days"] = request.duration_days.into();
+            after["auto_extend"] = request.auto_extend.into();
+            entry.after_state = Some(after.to_string());
+            record_delegation!(conn, d, &created, &entry);
+            Ok(created)
         })
     }
 
-    /// Approves a pending delegation or revokes a pending or active one.
+    /// Approves or declines a pending delegation, or revokes a pending or active one, as of
+    /// `now`. `audit.actor` is recorded as the one who ended it.
     pub async fn change_delegation(
         &self,
         scope: &TenantScope,
         delegation_id: &str,
         change: DelegationChange,
         audit: &NewAuditEntry,
+        now: DateTime<Utc>,
     ) -> Result<Delegation, StoreError> {
+        let now = chrono::SubsecRound::trunc_subsecs(now, 6);
         scoped!(self, scope, write, |conn, d| {
-            let sql = format!(
-                "{SELECT} WHERE id = $1 AND ({} OR {})",
-                d.in_json("tenant_id", 2),
-                d.in_json("reseller_id", 2)
-            );
-            let row: Option<DelegationRow> = sqlx::query_as(&sql)
-                .bind(delegation_id)
-                .bind(scope.json())
-                .fetch_optional(&mut *conn)
-                .await?;
-            let Some(before) = row.map(Delegation::try_from).transpose()? else {
-                return Err(StoreError::NotFound {
-                    entity: "delegation",
-                });
-            };
-            let now = Utc::now();
-            let (status, action) = match change {
-                DelegationChange::Approve if before.status != DelegationStatus::Pending => {
-                    return Err(StoreError::Invalid {
-                        field: "id",
-                        message: format!(
-                            "only a pending delegation can be approved; this one is {}",
+            let before = select_delegations!(
+                conn,
+                d,
+                format!(
+                    "d.id = $1 AND ({} OR {})",
+                    d.in_json("d.tenant_id", 2),
+                    d.in_json("d.reseller_id", 2)
+                ),
+                delegation_id,
+                scope.json()
+            )
+            .pop()
+            .ok_or(StoreError::NotFound {
+                entity: "delegation",
+            })?;
+            let pending = before.status == DelegationStatus::Pending;
+            let lapsed = pending && before.requested_at + Duration::days(LAPSE_DAYS) <= now;
+            let ended = before.status == DelegationStatus::Active && before.expires_at <= now;
+            let won = match change {
+                DelegationChange::Approve | DelegationChange::Decline if !pending => {
+                    return Err(invalid(
+                        "id",
+                        format!(
+                            "only a pending delegation can be approved or declined; this one is {}",
                             before.status
                         ),
-                    });
+                    ));
                 }
-                DelegationChange::Approve if before.expires_at <= now => {
-                    return Err(StoreError::Invalid {
-                        field: "id",
-                        message: "the delegation expired before it was approved".into(),
-                    });
+                DelegationChange::Approve | DelegationChange::Decline if lapsed => {
+                    return Err(invalid(
+                        "id",
+                        format!("the request lapsed: nobody answered it within {LAPSE_DAYS} days"),
+                    ));
                 }
-                DelegationChange::Approve => (DelegationStatus::Active, "delegation.approved"),
                 DelegationChange::Revoke
-                    if !matches!(
-                        before.status,
-                        DelegationStatus::Pending | DelegationStatus::Active
-                    ) =>
+                    if !pending && before.status != DelegationStatus::Active =>
                 {
-                    return Err(StoreError::Invalid {
-                        field: "id",
-                        message: format!(
+                    return Err(invalid(
+                        "id",
+                        format!(
                             "only a pending or active delegation can be revoked; this one is {}",
                             before.status
                         ),
-                    });
+                    ));
                 }
-                DelegationChange::Revoke => (DelegationStatus::Revoked, "delegation.revoked"),
+                DelegationChange::Revoke if ended || lapsed => {
+                    return Err(invalid("id", "the delegation already ended"));
+                }
+                DelegationChange::Approve => {
+                    let days = before.duration_days.map(Duration::days);
+                    let ends = days.map_or(before.expires_at, |days| now + days);
+                    transition!(
+                        conn,
+                        before,
+                        DelegationStatus::Active,
+                        "approved_at = $4, expires_at = $5",
+                        now,
+                        ends
+                    )
+                }
+                DelegationChange::Decline => transition!(
+                    conn,
+                    before,
+                    DelegationStatus::Rejected,
+                    "ended_at = $4, ended_by = $5",
+                    now,
+                    &audit.actor
+                ),
+                DelegationChange::Revoke => transition!(
+                    conn,
+                    before,
+                    DelegationStatus::Revoked,
+                    "revoked_at = $4, ended_at = $4, ended_by = $5",
+                    now,
+                    &audit.actor
+                ),
             };
-            let (approved_at, revoked_at) = match change {
-                DelegationChange::Approve => (Some(now), before.revoked_at),
-                DelegationChange::Revoke => (before.approved_at, Some(now)),
+            if !won {
+                return Err(changed_meanwhile());
+            }
+            let after = select_delegations!(conn, d, "d.id = $1", delegation_id)
+                .pop()
+                .ok_or(StoreError::NotFound {
+                    entity: "delegation",
+                })?;
+            let action = match change {
+                DelegationChange::Approve => "delegation.approved",
+                DelegationChange::Decline => "delegation.declined",
+                DelegationChange::Revoke => "delegation.revoked",
             };
-            sqlx::query(
-                "UPDATE delegations SET status = $1, approved_at = $2, revoked_at = $3 WHERE id = $4",
-            )
-            .bind(status.as_str())
-            .bind(approved_at)
-            .bind(revoked_at)
-            .bind(delegation_id)
-            .execute(&mut *conn)
-            .await
-            .map_err(StoreError::from_db)?;
             let mut entry = audit.of(action, format!("delegation:{delegation_id}"));
-            entry.before_state =
-                Some(serde_json::json!({ "status": before.status.as_str() }).to_string());
-            entry.after_state = Some(serde_json::json!({ "status": status.as_str() }).to_string());
-            record_change!(
+            entry.before_state = Some(state(&before).to_string());
+            entry.after_state = Some(state(&after).to_string());
+            record_delegation!(conn, d, &after, &entry);
+            Ok(after)
+        })
+    }
+
+    /// Replaces the reseller staff a pending or active delegation is assigned to. `staff` must
+    /// be live users of the reseller; audited in the customer's chain (every use of its
+    /// delegation is the customer's to see) and the reseller's.
+    pub async fn assign_delegation(
+        &self,
+        scope: &TenantScope,
+        delegation_id: &str,
+        staff: &[String],
+        audit: &NewAuditEntry,
+        now: DateTime<Utc>,
+    ) -> Result<Delegation, StoreError> {
+        scoped!(self, scope, write, |conn, d| {
+            let before = select_delegations!(
                 conn,
                 d,
-                &before.customer_id,
-                &entry,
-                Topic::Delegation,
-                serde_json::json!({ "delegation": delegation_id })
+                format!("d.id = $1 AND {}", d.in_json("d.reseller_id", 2)),
+                delegation_id,
+                scope.json()
+            )
+            .pop()
+            .ok_or(StoreError::NotFound {
+                entity: "delegation",
+            })?;
+            let open = before.status == DelegationStatus::Pending || before.is_active(now);
+            if !open {
+                return Err(invalid(
+                    "id",
+                    format!(
+                        "only a pending or active delegation can be assigned; this one is {}",
+                        before.status
+                    ),
+                ));
+            }
+            let mut staff = staff.to_vec();
+            staff.sort();
+            staff.dedup();
+            let ids = serde_json::to_string(&staff).expect("strings serialize");
+            let sql = format!(
+                "SELECT count(*) FROM users WHERE tenant_id = $1 AND deleted_at IS NULL \
+                 AND deactivated_at IS NULL AND invited_at IS NULL AND {}",
+                d.in_json("id", 2)
             );
-            Ok(Delegation {
-                status,
-                approved_at,
-                revoked_at,
-                ..before
-            })
+            let found: i64 = sqlx::query_scalar(&sql)
+                .bind(&before.reseller_id)
+                .bind(&ids)
+                .fetch_one(&mut *conn)
+                .await?;
+            if found != staff.len() as i64 {
+                return Err(invalid(
+                    "userIds",
+                    "must name active users of the reseller holding the delegation",
+                ));
+            }
+            sqlx::query("DELETE FROM delegation_assignments WHERE delegation_id = $1")
+                .bind(delegation_id)
+                .execute(&mut *conn)
+                .await?;
+            for user in &staff {
+                sqlx::query(
+                    "INSERT INTO delegation_assignments (delegation_id, tenant_id, reseller_id, user_id, \
+                     assigned_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(delegation_id)
+                .bind(&before.customer_id)
+                .bind(&before.reseller_id)
+                .bind(user)
+                .bind(now)
+                .execute(&mut *conn)
+                .await
+                .map_err(StoreError::from_db)?;
+            }
+            let after = select_delegations!(conn, d, "d.id = $1", delegation_id)
+                .pop()
+                .ok_or(StoreError::NotFound {
+                    entity: "delegation",
+                })?;
+            let mut entry = audit.of("delegation.assigned", format!("delegation:{delegation_id}"));
+            entry.before_state =
+                Some(serde_json::json!({ "assignees": before.assignees }).to_string());
+            entry.after_state =
+                Some(serde_json::json!({ "assignees": after.assignees }).to_string());
+            record_delegation!(conn, d, &after, &entry);
+            crate::audit::append_audit!(conn, d, &after.reseller_id, &entry);
+            Ok(after)
+        })
+    }
+
+    /// The expiry job's pass, as of `now`: every approved delegation in scope past its end
+    /// expires (or, when it asks to, is extended by 180 days), and every request older than 90
+    /// days lapses. One transaction per delegation, each audited (`system` as the actor) with
+    /// its outbox message in the customer's chain. Returns the delegations it changed.
+    pub async fn expire_delegations(
+        &self,
+        scope: &TenantScope,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Delegation>, StoreError> {
+        let now = chrono::SubsecRound::trunc_subsecs(now, 6);
+        let due: Vec<Delegation> = scoped!(self, scope, read, |conn, d| {
+            let found = select_delegations!(
+                conn,
+                d,
+                format!(
+                    "((d.status = 'ACTIVE' AND d.expires_at <= $1) OR (d.status = 'PENDING' AND d.requested_at <= $2)) \
+                     AND {}",
+                    d.in_json("d.tenant_id", 3)
+                ),
+                now,
+                now - Duration::days(LAPSE_DAYS),
+                scope.json()
+            );
+            found
+        });
+        let mut changed = Vec::with_capacity(due.len());
+        for before in due {
+            let customer =
+                TenantScope::of([before.customer_id.clone(), before.reseller_id.clone()]);
+            let system = NewAuditEntry {
+                actor: "system".into(),
+                actor_tenant: before.customer_id.clone(),
+                action: String::new(),
+                target: String::new(),
+                before_state: None,
+                after_state: None,
+                reason: Some("the delegation expiry job".into()),
+            };
+            let done = scoped!(self, &customer, write, |conn, d| {
+                let (won, action) = if before.status == DelegationStatus::Pending {
+                    let won = transition!(
+                        conn,
+                        before,
+                        DelegationStatus::Expired,
+                        "ended_at = $4",
+                        now
+                    );
+                    (won, "delegation.lapsed")
+                } else if before.auto_extend {
+                    let won = transition!(
+                        conn,
+                        before,
+                        DelegationStatus::Active,
+                        "expires_at = $4",
+                        before.expires_at + Duration::days(EXTEND_DAYS)
+                    );
+                    (won, "delegation.extended")
+                } else {
+                    let won = transition!(
+                        conn,
+                        before,
+                        DelegationStatus::Expired,
+                        "ended_at = $4",
+                        before.expires_at
+                    );
+                    (won, "delegation.expired")
+                };
+                if !won {
+                    // Changed by a person meanwhile (approved, revoked): their change stands.
+                    None
+                } else {
+                    let after = select_delegations!(conn, d, "d.id = $1", &before.id)
+                        .pop()
+                        .ok_or(StoreError::NotFound {
+                            entity: "delegation",
+                        })?;
+                    let mut entry = system.of(action, format!("delegation:{}", before.id));
+                    entry.before_state = Some(state(&before).to_string());
+                    entry.after_state = Some(state(&after).to_string());
+                    record_delegation!(conn, d, &after, &entry);
+                    Some(after)
+                }
+            });
+            changed.extend(done);
+        }
+        Ok(changed)
+    }
+
+    /// Delegations given or held by a tenant in scope, with their assignees.
+    pub async fn delegations(&self, scope: &TenantScope) -> Result<Vec<Delegation>, StoreError> {
+        scoped!(self, scope, read, |conn, d| {
+            let found = select_delegations!(
+                conn,
+                d,
+                format!(
+                    "{} OR {}",
+                    d.in_json("d.tenant_id", 1),
+                    d.in_json("d.reseller_id", 1)
+                ),
+                scope.json()
+            );
+            Ok(found)
         })
     }
 }
@@ -195,11 +499,25 @@ pub(crate) struct DelegationRow {
     approved_at: Option<DateTime<Utc>>,
     expires_at: DateTime<Utc>,
     revoked_at: Option<DateTime<Utc>>,
+    message: Option<String>,
+    duration_days: Option<i64>,
+    auto_extend: bool,
+    ended_at: Option<DateTime<Utc>>,
+    ended_by: Option<String>,
+    /// A JSON array of one-element arrays (`json_rows`), or NULL.
+    assignees: Option<String>,
 }
 
 impl TryFrom<DelegationRow> for Delegation {
     type Error = StoreError;
     fn try_from(r: DelegationRow) -> Result<Self, StoreError> {
+        let rows: Vec<(String,)> = match r.assignees.as_deref() {
+            None | Some("") => Vec::new(),
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| StoreError::Corrupt(format!("delegation assignees: {e}")))?,
+        };
+        let mut assignees: Vec<String> = rows.into_iter().map(|(u,)| u).collect();
+        assignees.sort();
         Ok(Delegation {
             id: r.id,
             customer_id: r.tenant_id,
@@ -210,25 +528,12 @@ impl TryFrom<DelegationRow> for Delegation {
             approved_at: r.approved_at,
             expires_at: r.expires_at,
             revoked_at: r.revoked_at,
-        })
-    }
-}
-
-impl Store {
-    /// Delegations given or held by a tenant in scope.
-    pub async fn delegations(&self, scope: &TenantScope) -> Result<Vec<Delegation>, StoreError> {
-        scoped!(self, scope, read, |conn, d| {
-            let sql = format!(
-                "SELECT id, tenant_id, reseller_id, scopes, status, requested_at, approved_at, \
-                 expires_at, revoked_at FROM delegations WHERE {} OR {} ORDER BY requested_at, id",
-                d.in_json("tenant_id", 1),
-                d.in_json("reseller_id", 1)
-            );
-            let rows: Vec<DelegationRow> = sqlx::query_as(&sql)
-                .bind(scope.json())
-                .fetch_all(&mut *conn)
-                .await?;
-            rows.into_iter().map(Delegation::try_from).collect()
+            message: r.message,
+            duration_days: r.duration_days,
+            auto_extend: r.auto_extend,
+            ended_at: r.ended_at,
+            ended_by: r.ended_by,
+            assignees,
         })
     }
 }

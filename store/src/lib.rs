@@ -31,7 +31,9 @@ pub use audit::{AUDIT_GENESIS, ChainReport, audit_hash};
 pub use catalog::{CatalogQuery, CatalogRow, CatalogVisibility, PriceQuery, Versions};
 pub use catalog_admin::{ContractPriceRow, ListingChanges};
 pub use db::{Backend, Contents, PgLogin, Readiness, Store, StoreOptions, redact_url};
-pub use delegations::{DelegationChange, MAX_DELEGATION_DAYS};
+pub use delegations::{
+    DelegationChange, DelegationRequest, EXTEND_DAYS, LAPSE_DAYS, MAX_DELEGATION_DAYS,
+};
 pub use directory::Directory;
 pub use error::StoreError;
 pub use identity::{ALLOWED_ALGORITHMS, NewIdentityProvider};

@@ -69,7 +69,13 @@ text_enum!(
 );
 text_enum!(
     /// The stored state of a delegation; `Delegation::is_active` adds the expiry.
-    DelegationStatus { Pending = "PENDING", Active = "ACTIVE", Rejected = "REJECTED", Revoked = "REVOKED" }
+    DelegationStatus {
+        Pending = "PENDING",
+        Active = "ACTIVE",
+        Rejected = "REJECTED",
+        Revoked = "REVOKED",
+        Expired = "EXPIRED",
+    }
 );
 text_enum!(ListingStatus { Draft = "DRAFT", Active = "ACTIVE", Inactive = "INACTIVE" });
 text_enum!(Visibility { All = "ALL", Restricted = "RESTRICTED" });
@@ -171,14 +177,32 @@ pub struct Delegation {
     pub status: DelegationStatus,
     pub requested_at: DateTime<Utc>,
     pub approved_at: Option<DateTime<Utc>>,
+    /// The end: while pending, the end it would have if approved now; once approved, its end.
     pub expires_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The reseller's note to the customer with the request.
+    pub message: Option<String>,
+    /// How long it runs once approved (`None` on delegations made before durations existed).
+    pub duration_days: Option<i64>,
+    /// Extended by 180 days when it reaches its end instead of expiring.
+    pub auto_extend: bool,
+    /// When it stopped: declined, revoked, expired or lapsed.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// The user who ended it (`None` when it expired or lapsed, or is still open).
+    pub ended_by: Option<String>,
+    /// The reseller's staff it is assigned to: only they may use its scopes.
+    pub assignees: Vec<String>,
 }
 
 impl Delegation {
     /// A delegation counts only while approved and unexpired.
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {
         self.status == DelegationStatus::Active && self.expires_at > now
+    }
+
+    /// Whether `user_id` may use the delegation's scopes now: active, and assigned to them.
+    pub fn usable_by(&self, user_id: &str, now: DateTime<Utc>) -> bool {
+        self.is_active(now) && self.assignees.iter().any(|a| a == user_id)
     }
 }
 

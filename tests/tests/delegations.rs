@@ -95,6 +95,26 @@ async fn approving_and_revoking_follow_the_policy_and_change_what_the_reseller_r
         "{:?}",
         approved.body
     );
+    // Active, but used only by the staff it is assigned to: nobody yet.
+    let unassigned = customer_users(&app, "admin@northwind.test", "fjord-outfitters").await;
+    assert_eq!(unassigned.body["data"]["customer"]["users"], Value::Null);
+    assert_eq!(unassigned.first_code(), Some("FIELD_MASKED"));
+    let admin = portico_resolvers::encode_id("User", &app.user("admin@northwind.test").await.id)
+        .to_string();
+    let assigned = app
+        .as_user(
+            "admin@northwind.test",
+            NW,
+            "mutation($id: ID!, $users: [ID!]!) { assignDelegation(input: { id: $id, userIds: $users }) { delegation { assignees } } }",
+            json!({ "id": fjord, "users": [admin] }),
+        )
+        .await;
+    assert_eq!(
+        assigned.body["data"]["assignDelegation"]["delegation"]["assignees"],
+        json!([admin]),
+        "{:?}",
+        assigned.body
+    );
     let after = customer_users(&app, "admin@northwind.test", "fjord-outfitters").await;
     assert_eq!(
         after.body["data"]["customer"]["users"],
@@ -134,7 +154,7 @@ async fn approving_and_revoking_follow_the_policy_and_change_what_the_reseller_r
         let entries = app.store.audit_entries(&scope, &tenant).await.unwrap();
         let last = entries.last().expect("an audit row");
         assert!(
-            last.action == "delegation.approved" || last.action == "delegation.revoked",
+            last.action == "delegation.assigned" || last.action == "delegation.revoked",
             "{last:?}"
         );
         assert_eq!(

@@ -320,12 +320,14 @@ impl Application {
         let sweeper = tokio::spawn(sweep_expired_sessions(store.clone()));
         let reloader = tokio::spawn(reload_policy_on_sighup(self.state.policies.clone()));
         let indexer = tokio::spawn(self.state.indexer().run(std::future::pending()));
+        let expiry = tokio::spawn(expire_delegations(self.state.clone()));
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await;
         sweeper.abort();
         reloader.abort();
         indexer.abort();
+        expiry.abort();
         served?;
         store.close().await;
         tracing::info!("stopped");
@@ -355,6 +357,35 @@ async fn reload_policy_on_sighup(policies: Arc<Policies>) {
     }
     #[cfg(not(unix))]
     std::future::pending::<()>().await;
+}
+
+/// How often the delegation expiry job looks for delegations past their end and requests past
+/// their 90 days. A delegation past its end grants nothing even before the job writes it
+/// (`Delegation::is_active` checks the time); the job makes the end a recorded, audited event.
+const DELEGATION_EXPIRY_EVERY: Duration = Duration::from_secs(60);
+
+/// Expires, lapses and auto-extends delegations on time (`Store::expire_delegations`), each
+/// transition in its own transaction with its audit row and outbox message.
+async fn expire_delegations(state: AppState) {
+    let mut every = tokio::time::interval(DELEGATION_EXPIRY_EVERY);
+    loop {
+        every.tick().await;
+        let all = state.directory.current().scope_of_all();
+        match state
+            .store
+            .expire_delegations(&all, chrono::Utc::now())
+            .await
+        {
+            Ok(changed) => {
+                for d in changed {
+                    tracing::info!(tenant = %d.customer_id, delegation = %d.id, status = %d.status, "delegation reached its end");
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "delegation expiry pass failed; retried on the next")
+            }
+        }
+    }
 }
 
 /// Deletes expired session rows now and then; an expired session is refused on read anyway.

@@ -32,19 +32,35 @@ pub enum DelegationStatus {
     Rejected,
     #[graphql(name = "REVOKED")]
     Revoked,
-    /// Approved, but past its expiry.
+    /// Approved and past its end, or a request nobody answered within 90 days.
     #[graphql(name = "EXPIRED")]
     Expired,
 }
 
-/// A customer's delegation of admin scopes to its reseller.
+/// A customer's delegation of admin scopes to its reseller: asked for a duration, approved (or
+/// declined) by the customer, active until its end unless revoked by either side, and used only
+/// by the reseller staff it is assigned to.
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct Delegation {
     pub id: ID,
     pub scopes: Vec<DelegatedScope>,
     pub status: DelegationStatus,
+    /// Its end (while pending: the end it would have if approved now). The same as `endsAt`.
     pub expires_at: DateTime<Utc>,
+    pub requested_at: DateTime<Utc>,
+    pub approved_at: Option<DateTime<Utc>>,
+    pub ends_at: DateTime<Utc>,
+    /// When it stopped: declined, revoked, expired or lapsed.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// The user who declined or revoked it; `null` when it expired or lapsed.
+    pub ended_by: Option<ID>,
+    /// The reseller's note with the request.
+    pub message: Option<String>,
+    /// Extended by 180 days at its end instead of expiring.
+    pub auto_extend: bool,
+    /// The reseller staff it is assigned to (ids of `User`s): only they use its scopes.
+    pub assignees: Vec<ID>,
     #[graphql(skip)]
     pub reseller_id: String,
     #[graphql(skip)]
@@ -82,12 +98,16 @@ impl Delegation {
         if !access.allows(Action::Read, &facts) {
             return None;
         }
+        // Past its end or lapsed is EXPIRED at once, before the expiry job writes it.
+        let lapsed = d.requested_at + chrono::Duration::days(portico_store::LAPSE_DAYS) <= now;
         let status = match d.status {
             model::DelegationStatus::Active if d.expires_at <= now => DelegationStatus::Expired,
             model::DelegationStatus::Active => DelegationStatus::Active,
+            model::DelegationStatus::Pending if lapsed => DelegationStatus::Expired,
             model::DelegationStatus::Pending => DelegationStatus::Pending,
             model::DelegationStatus::Rejected => DelegationStatus::Rejected,
             model::DelegationStatus::Revoked => DelegationStatus::Revoked,
+            model::DelegationStatus::Expired => DelegationStatus::Expired,
         };
         Some(Delegation {
             id: encode_id("Delegation", &d.id),
@@ -102,6 +122,14 @@ impl Delegation {
                 .collect(),
             status,
             expires_at: d.expires_at,
+            requested_at: d.requested_at,
+            approved_at: d.approved_at,
+            ends_at: d.expires_at,
+            ended_at: d.ended_at,
+            ended_by: d.ended_by.as_deref().map(|u| encode_id("User", u)),
+            message: d.message.clone(),
+            auto_extend: d.auto_extend,
+            assignees: d.assignees.iter().map(|u| encode_id("User", u)).collect(),
             reseller_id: d.reseller_id.clone(),
             customer_id: d.customer_id.clone(),
         })

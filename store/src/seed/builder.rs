@@ -220,6 +220,8 @@ impl Seed {
         approved: Option<DateTime<Utc>>,
         expires: DateTime<Utc>,
     ) {
+        // An expired one ended at its end; the demo's run two years at most.
+        let ended = (status == "EXPIRED").then_some(expires);
         self.push(
             "delegations",
             &[
@@ -231,6 +233,7 @@ impl Seed {
                 "requested_at",
                 "approved_at",
                 "expires_at",
+                "ended_at",
             ],
             vec![
                 demo_id("delegation", key).into(),
@@ -241,6 +244,28 @@ impl Seed {
                 requested.into(),
                 approved.into(),
                 expires.into(),
+                ended.into(),
+            ],
+        );
+    }
+
+    /// Assigns a demo delegation to one of the reseller's staff (by email).
+    pub(super) fn assign(&mut self, key: &str, customer: &str, reseller: &str, email: &str) {
+        self.push(
+            "delegation_assignments",
+            &[
+                "delegation_id",
+                "tenant_id",
+                "reseller_id",
+                "user_id",
+                "assigned_at",
+            ],
+            vec![
+                demo_id("delegation", key).into(),
+                demo_id("tenant", customer).into(),
+                demo_id("tenant", reseller).into(),
+                demo_id("user", email).into(),
+                self.epoch.into(),
             ],
         );
     }

@@ -200,7 +200,7 @@ pub fn demo_statements() -> Vec<Statement> {
         "prairie-supply",
         "northwind",
         "USER_ADMIN",
-        "ACTIVE",
+        "EXPIRED",
         at(2025, 1, 10),
         Some(at(2025, 1, 11)),
         at(2026, 1, 10),
@@ -224,6 +224,28 @@ pub fn demo_statements() -> Vec<Statement> {
         at(2026, 3, 1),
         Some(at(2026, 3, 2)),
         at(2028, 3, 1),
+    );
+
+    // Delegations are used only by the staff they are assigned to (DESIGN section 9).
+    s.assign(
+        "alpine-northwind",
+        "alpine-dealers",
+        "northwind",
+        "admin@northwind.test",
+    );
+    for staff in ["admin@northwind.test", "support@northwind.test"] {
+        s.assign(
+            "prairie-northwind-support",
+            "prairie-supply",
+            "northwind",
+            staff,
+        );
+    }
+    s.assign(
+        "harbor-contoso",
+        "harbor-tools",
+        "contoso",
+        "admin@contoso.test",
     );
 
     // Master catalog.
