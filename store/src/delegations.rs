@@ -393,7 +393,7 @@ impl Store {
     ) -> Result<Vec<Delegation>, StoreError> {
         let now = chrono::SubsecRound::trunc_subsecs(now, 6);
         let due: Vec<Delegation> = scoped!(self, scope, read, |conn, d| {
-            let found = select_delegations!(
+            select_delegations!(
                 conn,
                 d,
                 format!(
@@ -404,8 +404,7 @@ impl Store {
                 now,
                 now - Duration::days(LAPSE_DAYS),
                 scope.json()
-            );
-            found
+            )
         });
         let mut changed = Vec::with_capacity(due.len());
         for before in due {
@@ -473,7 +472,7 @@ impl Store {
     /// Delegations given or held by a tenant in scope, with their assignees.
     pub async fn delegations(&self, scope: &TenantScope) -> Result<Vec<Delegation>, StoreError> {
         scoped!(self, scope, read, |conn, d| {
-            let found = select_delegations!(
+            Ok(select_delegations!(
                 conn,
                 d,
                 format!(
@@ -482,8 +481,7 @@ impl Store {
                     d.in_json("d.reseller_id", 1)
                 ),
                 scope.json()
-            );
-            Ok(found)
+            ))
         })
     }
 }
