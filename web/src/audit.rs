@@ -68,15 +68,16 @@ async fn verify(store: &Store, slug: Option<&str>) -> anyhow::Result<()> {
             .verify_audit_chain(&TenantScope::single(tenant.id.clone()), &tenant.id)
             .await
             .with_context(|| format!("{}: reading the audit chain", tenant.slug))?;
+        let rows = match report.rows {
+            1 => "1 row".to_owned(),
+            n => format!("{n} rows"),
+        };
         match (report.first_broken, report.problem) {
             (Some(seq), Some(problem)) => {
-                println!(
-                    "{}: {} rows, BROKEN at seq {seq}: {problem}",
-                    tenant.slug, report.rows
-                );
+                println!("{}: {rows}, BROKEN at seq {seq}: {problem}", tenant.slug);
                 broken.push(tenant.slug.as_str());
             }
-            _ => println!("{}: {} rows, OK", tenant.slug, report.rows),
+            _ => println!("{}: {rows}, OK", tenant.slug),
         }
     }
     if broken.is_empty() {
