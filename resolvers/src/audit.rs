@@ -83,7 +83,10 @@ fn decode_cursor(c: &str) -> Option<i64> {
 fn entry(access: &Access, row: model::AuditEntry) -> AuditEntry {
     AuditEntry {
         seq: row.seq,
-        actor_tenant: access.directory().tenant(&row.actor_tenant).map(Tenant::from),
+        actor_tenant: access
+            .directory()
+            .tenant(&row.actor_tenant)
+            .map(Tenant::from),
         actor: row.actor,
         action: row.action,
         target: row.target,

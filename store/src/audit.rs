@@ -308,7 +308,9 @@ impl Store {
                 predicates.join(" AND ")
             );
             let rows: Vec<AuditRow> = bind_all!(
-                sqlx::query_as(&sql).bind(&query.tenant_id).bind(scope.json()),
+                sqlx::query_as(&sql)
+                    .bind(&query.tenant_id)
+                    .bind(scope.json()),
                 &binds
             )
             .fetch_all(&mut *conn)

@@ -73,8 +73,10 @@ async fn verify_names_the_first_row_changed_rehashed_or_removed_by_hand(db: Test
     assert_eq!((clean.rows, clean.first_broken), (3, None));
     if db.url.starts_with("sqlite:") {
         // Append-only by trigger; someone with the file can drop them.
-        db.sql_by_hand("DROP TRIGGER audit_log_no_update", &[]).await;
-        db.sql_by_hand("DROP TRIGGER audit_log_no_delete", &[]).await;
+        db.sql_by_hand("DROP TRIGGER audit_log_no_update", &[])
+            .await;
+        db.sql_by_hand("DROP TRIGGER audit_log_no_delete", &[])
+            .await;
     }
 
     // Changed: the row no longer hashes to its hash.

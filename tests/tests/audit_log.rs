@@ -63,7 +63,12 @@ async fn a_customer_admin_reads_its_own_log_with_what_its_reseller_did_there(db:
     let app = TestApp::spawn(db).await;
     let delegation = request(&app, "alpine-dealers", json!(["SUPPORT_READONLY"])).await;
     let approved = app
-        .as_user("admin@alpine.test", NW, APPROVE, json!({ "id": delegation }))
+        .as_user(
+            "admin@alpine.test",
+            NW,
+            APPROVE,
+            json!({ "id": delegation }),
+        )
         .await;
     assert_eq!(
         approved.body["data"]["approveDelegation"]["delegation"]["status"], "ACTIVE",
@@ -109,7 +114,11 @@ async fn a_customer_admin_reads_its_own_log_with_what_its_reseller_did_there(db:
         .await
         .unwrap();
     assert_eq!(
-        stored.iter().rev().map(|e| e.hash.as_str()).collect::<Vec<_>>(),
+        stored
+            .iter()
+            .rev()
+            .map(|e| e.hash.as_str())
+            .collect::<Vec<_>>(),
         entries
             .iter()
             .map(|e| e["hash"].as_str().unwrap())
@@ -177,7 +186,12 @@ async fn a_reseller_admin_reads_its_own_log_of_listing_and_contract_price_change
     let prairie = log(&app, "admin@prairie.test", NW, json!({})).await;
     assert_eq!(rows(&prairie), Vec::<Value>::new());
     let pricing = log(&app, "pricing@northwind.test", NW, json!({})).await;
-    assert_eq!(pricing.first_code(), Some("FORBIDDEN"), "{:?}", pricing.body);
+    assert_eq!(
+        pricing.first_code(),
+        Some("FORBIDDEN"),
+        "{:?}",
+        pricing.body
+    );
 }
 
 async fn a_buyer_of_the_same_customer_is_forbidden_and_anonymous_callers_must_sign_in(db: TestDb) {
@@ -227,7 +241,12 @@ async fn another_resellers_admin_and_a_sibling_customers_admin_get_not_found_for
         ),
     ] {
         let r = log(&app, email, host, json!({ "tenant": id })).await;
-        assert_eq!(r.first_code(), Some("NOT_FOUND"), "{email} {id}: {:?}", r.body);
+        assert_eq!(
+            r.first_code(),
+            Some("NOT_FOUND"),
+            "{email} {id}: {:?}",
+            r.body
+        );
         assert_eq!(r.body["data"], Value::Null);
         messages.push(r.body["errors"][0]["message"].clone());
     }
@@ -247,7 +266,12 @@ async fn another_resellers_admin_and_a_sibling_customers_admin_get_not_found_for
         ("ops@platform.test", "platform.localhost", "northwind"),
     ] {
         let r = log(&app, email, host, json!({ "tenant": tenant_id(slug) })).await;
-        assert_eq!(r.first_code(), Some("FORBIDDEN"), "{email} {slug}: {:?}", r.body);
+        assert_eq!(
+            r.first_code(),
+            Some("FORBIDDEN"),
+            "{email} {slug}: {:?}",
+            r.body
+        );
     }
 }
 
@@ -277,7 +301,12 @@ async fn a_resellers_staff_read_a_customers_log_only_while_it_delegates_support_
         ("support@northwind.test", "alpine-dealers"),
     ] {
         let r = log(&app, email, NW, json!({ "tenant": tenant_id(slug) })).await;
-        assert_eq!(r.first_code(), Some("FORBIDDEN"), "{email} {slug}: {:?}", r.body);
+        assert_eq!(
+            r.first_code(),
+            Some("FORBIDDEN"),
+            "{email} {slug}: {:?}",
+            r.body
+        );
     }
 
     // prairie takes SUPPORT_READONLY back: closed at once, and the revocation is in its log.
@@ -348,7 +377,11 @@ async fn filters_and_pages_walk_the_log_newest_first(db: TestDb) {
             .unwrap_or_else(|| panic!("{:?}", r.body));
     }
     for slug in ["prairie-supply", "alpine-dealers"] {
-        let currency = if slug == "prairie-supply" { "USD" } else { "EUR" };
+        let currency = if slug == "prairie-supply" {
+            "USD"
+        } else {
+            "EUR"
+        };
         let r = app
             .as_user(
                 "admin@northwind.test",
@@ -397,10 +430,7 @@ async fn filters_and_pages_walk_the_log_newest_first(db: TestDb) {
     );
     let target = all[0]["target"].clone();
     let by_target = rows(&admin(json!({ "filter": { "target": target } })).await);
-    assert_eq!(
-        by_target.iter().map(|e| &e["seq"]).collect::<Vec<_>>(),
-        [6]
-    );
+    assert_eq!(by_target.iter().map(|e| &e["seq"]).collect::<Vec<_>>(), [6]);
     let middle = all[2]["at"].clone(); // seq 4
     let since = rows(&admin(json!({ "filter": { "since": middle } })).await);
     assert_eq!(
@@ -418,10 +448,7 @@ async fn filters_and_pages_walk_the_log_newest_first(db: TestDb) {
         &admin(json!({ "first": 1, "filter": { "actor": pricing, "action": "listing.updated", "until": middle, "since": all[5]["at"], "target": "" } }))
             .await,
     );
-    assert_eq!(
-        together.iter().map(|e| &e["seq"]).collect::<Vec<_>>(),
-        [3]
-    );
+    assert_eq!(together.iter().map(|e| &e["seq"]).collect::<Vec<_>>(), [3]);
 
     // Bad arguments name themselves.
     for (variables, field) in [

@@ -63,7 +63,11 @@ async fn write_some_history(store: &Store) -> Delegation {
             &TenantScope::single(alpine.clone()),
             &requested.id,
             portico_store::DelegationChange::Approve,
-            &staff("admin@alpine.test", "alpine-dealers", "Zustimmung für Ärger\n\tés"),
+            &staff(
+                "admin@alpine.test",
+                "alpine-dealers",
+                "Zustimmung für Ärger\n\tés",
+            ),
         )
         .await
         .unwrap();
@@ -100,7 +104,8 @@ async fn audit_verify_is_clean_then_names_the_row_changed_by_hand_and_fails(db: 
 
     // Someone with the database rewrites what alpine's admin approved.
     if db.url.starts_with("sqlite:") {
-        db.sql_by_hand("DROP TRIGGER audit_log_no_update", &[]).await;
+        db.sql_by_hand("DROP TRIGGER audit_log_no_update", &[])
+            .await;
     }
     db.sql_by_hand(
         "UPDATE audit_log SET after_state = $1 WHERE tenant_id = $2 AND seq = 2",
