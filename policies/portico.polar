@@ -4,7 +4,7 @@
 # (Polar classes: Caller for the actor and Object for the resource; Oso reserves Actor and
 # Resource.)
 #   actor:    signed_in, tenant_kind (PLATFORM | RESELLER | CUSTOMER | NONE), roles, regions
-#   resource: kind (portal | tenant | customer | user | delegation | product), relation of the resource's
+#   resource: kind (portal | tenant | customer | user | delegation | product | audit), relation of the resource's
 #             tenant to the actor's (SELF | SAME | OWN_CUSTOMER | OWN_RESELLER | PLATFORM_SCOPE |
 #             UNRELATED), region ("" when none), visibility (ALL | GRANTED_TO_ME | NOT_GRANTED),
 #             delegated_scopes (the delegated scopes the actor's tenant holds, active and unexpired, on the
@@ -214,3 +214,23 @@ field_rule(actor: Caller, "read", resource: Object, "contractPrices", "pricing s
      (has_role(actor, "sales_rep") and resource.region in actor.regions));
 field_rule(actor: Caller, "read", resource: Object, "contractPrices", "customer admins see their own contract prices") if
     resource.kind = "customer" and resource.relation = "SAME" and has_role(actor, "customer_admin");
+
+# ---------------------------------------------------------------- audit log
+# An audit log's tenant is the tenant whose chain it is. What a reseller does in a customer
+# (asking for a delegation, acting under one) is written in the customer's chain, so the
+# customer reads it in its own log. Platform admins read other tenants' logs only inside a
+# support window (not yet built): no rule here lets them.
+
+decide(actor: Caller, "read", resource: Object, "customer admins read their own tenant's audit log") if
+    resource.kind = "audit" and resource.relation = "SAME" and resource.owner_kind = "CUSTOMER" and
+    has_role(actor, "customer_admin");
+decide(actor: Caller, "read", resource: Object, "reseller admins read their own tenant's audit log") if
+    resource.kind = "audit" and resource.relation = "SAME" and resource.owner_kind = "RESELLER" and
+    has_role(actor, "reseller_admin");
+decide(actor: Caller, "read", resource: Object, "platform admins read the platform's own audit log") if
+    resource.kind = "audit" and resource.relation = "SAME" and resource.owner_kind = "PLATFORM" and
+    has_role(actor, "platform_admin");
+decide(actor: Caller, "read", resource: Object, "SUPPORT_READONLY lets the reseller's admins and support read the customer's audit log") if
+    resource.kind = "audit" and resource.relation = "OWN_CUSTOMER" and
+    "SUPPORT_READONLY" in resource.delegated_scopes and
+    (has_role(actor, "reseller_admin") or has_role(actor, "support"));

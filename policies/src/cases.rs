@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::PolicyError;
 
 /// `kind:name`: `tenant:SLUG`, `customer:SLUG`, `user:EMAIL`, `delegation:CUSTOMER>RESELLER`,
-/// `product:RESELLER/SKU`, `portal:SLUG`.
+/// `product:RESELLER/SKU`, `portal:SLUG`, `audit:SLUG` (the tenant's audit log).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceRef {
     pub kind: String,

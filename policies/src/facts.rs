@@ -61,6 +61,8 @@ fact_enum!(Kind {
     User = "user",
     Delegation = "delegation",
     Product = "product",
+    // A tenant's audit log (its hash chain), whoever wrote the rows.
+    Audit = "audit",
 });
 fact_enum!(Action {
     Read = "read",

@@ -129,6 +129,81 @@ fn denials_say_why_and_allows_name_their_rule() {
 }
 
 #[test]
+fn an_audit_log_is_read_by_its_tenants_admins_and_by_the_resellers_staff_only_under_support_readonly()
+ {
+    let authz = authorizer();
+    let log = |relation, owner, scopes: &[DelegatedScope]| {
+        Resource::new(
+            Kind::Audit,
+            relation,
+            None,
+            Visibility::All,
+            scopes.iter().copied(),
+            owner,
+        )
+    };
+    let reads = |actor: &Actor, resource: &Resource| {
+        let d = authz.decide(actor, Action::Read, resource);
+        assert!(d.allowed != (d.reason == Decision::NO_RULE), "{d:?}");
+        d.allowed
+    };
+    let own = |owner| log(Relation::Same, owner, &[]);
+    let customer_admin = Actor::new(TenantKind::Customer, [Role::CustomerAdmin], [Region::Eu]);
+    let buyer = Actor::new(TenantKind::Customer, [Role::Buyer], [Region::Eu]);
+    let reseller_admin = Actor::new(TenantKind::Reseller, [Role::ResellerAdmin], []);
+    let support = Actor::new(TenantKind::Reseller, [Role::Support], []);
+    let pricing = Actor::new(TenantKind::Reseller, [Role::PricingManager], []);
+    let platform = Actor::new(TenantKind::Platform, [Role::PlatformAdmin], []);
+    assert!(reads(&customer_admin, &own(TenantKind::Customer)));
+    assert!(!reads(&buyer, &own(TenantKind::Customer)));
+    assert!(reads(&reseller_admin, &own(TenantKind::Reseller)));
+    assert!(!reads(&pricing, &own(TenantKind::Reseller)));
+    assert!(reads(&platform, &own(TenantKind::Platform)));
+    // A customer's log, seen from its reseller: only SUPPORT_READONLY opens it.
+    for actor in [&reseller_admin, &support] {
+        for scopes in [
+            &[][..],
+            &[DelegatedScope::UserAdmin, DelegatedScope::SettingsAdmin][..],
+        ] {
+            assert!(!reads(
+                actor,
+                &log(Relation::OwnCustomer, TenantKind::Customer, scopes)
+            ));
+        }
+        assert!(reads(
+            actor,
+            &log(
+                Relation::OwnCustomer,
+                TenantKind::Customer,
+                &[DelegatedScope::SupportReadonly]
+            )
+        ));
+    }
+    assert!(!reads(
+        &pricing,
+        &log(
+            Relation::OwnCustomer,
+            TenantKind::Customer,
+            &[DelegatedScope::SupportReadonly]
+        )
+    ));
+    // Platform admins read no other tenant's log, and nobody reads an unrelated tenant's.
+    for owner in [TenantKind::Reseller, TenantKind::Customer] {
+        assert!(!reads(&platform, &log(Relation::PlatformScope, owner, &[])));
+    }
+    for actor in [&customer_admin, &reseller_admin, &platform] {
+        assert!(!reads(
+            actor,
+            &log(
+                Relation::Unrelated,
+                TenantKind::Customer,
+                &[DelegatedScope::SupportReadonly]
+            )
+        ));
+    }
+}
+
+#[test]
 fn a_policy_that_does_not_load_is_refused_with_its_error() {
     let err = OsoEngine::new("allow(actor, action, resource) if")
         .err()

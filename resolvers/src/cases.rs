@@ -160,6 +160,7 @@ impl CaseWorld {
             "portal" => access.facts(Kind::Portal, tenant(&resource.name)?),
             "tenant" => access.facts(Kind::Tenant, tenant(&resource.name)?),
             "customer" => access.facts(Kind::Customer, tenant(&resource.name)?),
+            "audit" => access.facts(Kind::Audit, tenant(&resource.name)?),
             "user" => {
                 let user = self
                     .store

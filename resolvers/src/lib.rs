@@ -5,9 +5,10 @@
 //! and the caller's `Access`: facts, policy, tenant tree and delegations), ask the policy, and
 //! call the store with the scope it derives. They never build SQL and never decide access on
 //! their own. Queries and objects live by concern (`catalog`, `catalog_admin`, `search`,
-//! `tenancy`, `delegation_mutations`); `limits` and `guard` keep documents and field errors in
-//! bounds.
+//! `tenancy`, `delegation_mutations`, `audit`); `limits` and `guard` keep documents and field
+//! errors in bounds.
 
+mod audit;
 pub mod authz;
 pub mod cases;
 pub mod catalog;
@@ -302,6 +303,24 @@ impl Query {
         status: Option<tenancy::DelegationStatus>,
     ) -> async_graphql::Result<Vec<Delegation>> {
         tenancy::delegations(ctx, status).await
+    }
+
+    /// A tenant's audit log, newest first: every change and every delegated or cross-tenant
+    /// operation in that tenant, hash-chained (docs/AUDIT.md). `tenantId` (a `Tenant` or
+    /// `Customer` id) defaults to the caller's own tenant. A tenant's admins read its log; a
+    /// reseller's admins and support read a customer's while it delegates SUPPORT_READONLY.
+    /// FORBIDDEN for a tenant the caller sees but may not read the log of, NOT_FOUND for one it
+    /// may not see.
+    #[graphql(complexity = "crate::limits::cost::page(first, child_complexity)")]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        tenant_id: Option<ID>,
+        first: Option<i32>,
+        after: Option<String>,
+        filter: Option<audit::AuditFilter>,
+    ) -> async_graphql::Result<audit::AuditEntryConnection> {
+        audit::audit_log(ctx, tenant_id, first, after, filter).await
     }
 
     /// The signed-in caller; `null` when anonymous.

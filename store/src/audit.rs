@@ -1,9 +1,13 @@
 //! The audit chain: one hash-linked row per change, appended inside the write transaction of
-//! the change (`append_audit!`), read back and verified.
+//! the change (`append_audit!`), read back a page at a time (`audit_page`: the `auditLog`
+//! query, `portico audit export`) and verified (`verify_audit_chain`: `portico audit verify`).
+//! Each tenant has its own chain; appenders of one tenant wait for each other, never for
+//! another tenant's.
 
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use crate::catalog::{Bind, bind_all};
 use crate::db::scoped;
 use crate::model::*;
 use crate::{Store, StoreError, TenantScope};
@@ -49,7 +53,14 @@ impl From<AuditRow> for AuditEntry {
 /// The hash of the first row of a tenant's chain points to this.
 pub const AUDIT_GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// The chain hash of one entry: over every recorded field and the previous hash.
+/// `at` as the hash covers it (and `portico audit export` prints it): RFC 3339 in UTC with
+/// exactly six fraction digits and `Z`, e.g. `2026-03-01T09:30:00.250000Z`.
+pub fn audit_time(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// The chain hash of one entry: over every recorded field and the previous hash
+/// (`docs/AUDIT.md` spells it out for verifiers outside Portico).
 pub fn audit_hash(e: &AuditEntry) -> String {
     let canonical = serde_json::json!([
         e.tenant_id,
@@ -61,7 +72,7 @@ pub fn audit_hash(e: &AuditEntry) -> String {
         e.before_state,
         e.after_state,
         e.reason,
-        e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        audit_time(&e.at),
         e.prev_hash,
     ]);
     let digest = Sha256::digest(canonical.to_string().as_bytes());
@@ -71,10 +82,77 @@ pub fn audit_hash(e: &AuditEntry) -> String {
 /// Outcome of `verify_audit_chain`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainReport {
+    /// Every row of the chain, the broken ones included.
     pub rows: usize,
     /// The sequence number of the first row whose hash or link does not hold.
     pub first_broken: Option<i64>,
+    /// What is wrong with that row.
+    pub problem: Option<ChainProblem>,
 }
+
+/// Why a row breaks its chain, in the order the verifier checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChainProblem {
+    /// The row's sequence number is not the one after the previous row's (rows were removed
+    /// before it, or the chain does not start at 1).
+    SeqGap { expected: i64 },
+    /// The row's `prev_hash` is not the previous row's `hash` (nor the genesis value for the
+    /// first row): a row before it was changed and re-hashed, or removed.
+    BrokenLink,
+    /// The row's fields do not hash to its recorded `hash`: the row was changed.
+    HashMismatch,
+}
+
+impl std::fmt::Display for ChainProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ChainProblem::SeqGap { expected } => {
+                write!(f, "sequence gap (expected seq {expected}: rows are missing)")
+            }
+            ChainProblem::BrokenLink => f.write_str(
+                "prev_hash link broken (it is not the previous row's hash: a row before it was changed or removed)",
+            ),
+            ChainProblem::HashMismatch => {
+                f.write_str("hash mismatch (the row's fields do not hash to its recorded hash)")
+            }
+        }
+    }
+}
+
+/// The order of an audit page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AuditOrder {
+    /// Highest `seq` first: what a reader of the log wants.
+    #[default]
+    NewestFirst,
+    /// From `seq` 1 on: how the chain is verified and exported.
+    OldestFirst,
+}
+
+/// One page of one tenant's audit chain: its filters (all optional, all must hold), its order
+/// and its keyset.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    pub tenant_id: TenantId,
+    /// The recorded actor, exactly.
+    pub actor: Option<String>,
+    /// The action, exactly (`delegation.requested`).
+    pub action: Option<String>,
+    /// The target, exactly (`delegation:<id>`).
+    pub target: Option<String>,
+    /// Rows at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Rows before this time.
+    pub until: Option<DateTime<Utc>>,
+    pub order: AuditOrder,
+    /// Keyset: only rows past this `seq` in `order`.
+    pub after_seq: Option<i64>,
+    /// At most this many rows (capped at `AUDIT_PAGE_MAX`).
+    pub limit: i64,
+}
+
+/// The most rows one audit page reads.
+pub const AUDIT_PAGE_MAX: i64 = 1000;
 
 /// Appends one audit row inside the caller's write transaction (both backends).
 macro_rules! append_audit {
@@ -82,11 +160,24 @@ macro_rules! append_audit {
         let tenant: &str = $tenant;
         let entry: &crate::model::NewAuditEntry = $entry;
         if $d == crate::db::Dialect::Postgres {
-            // Serializes appenders of one tenant so the chain never forks.
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
-                .bind(tenant)
-                .execute(&mut *$conn)
-                .await?;
+            // Serializes appenders of one tenant so the chain never forks, and only them: the
+            // lock is the tenant's own row, held to COMMIT. (An advisory lock on
+            // `hashtext(tenant)` keyed 4 billion tenants' chains into 32 bits, so two tenants
+            // could share one, and with it the demo seed's key.) `FOR NO KEY UPDATE` does not
+            // conflict with the `FOR KEY SHARE` that foreign-key checks take on the row, so
+            // writes of the tenant's other rows never wait for it. SQLite has one writer
+            // anyway (`db::Pools`). A transaction that appends to two chains (none does yet)
+            // should append in tenant-id order, or two such transactions could deadlock.
+            // No row: the tenant is outside the transaction's scope (row-level security), so
+            // the chain may not grow there.
+            let locked: Option<i32> =
+                sqlx::query_scalar("SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE")
+                    .bind(tenant)
+                    .fetch_optional(&mut *$conn)
+                    .await?;
+            if locked.is_none() {
+                return Err(crate::StoreError::NotFound { entity: "tenant" }.into());
+            }
         }
         let last: Option<(i64, String)> = sqlx::query_as(
             "SELECT seq, hash FROM audit_log WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1",
@@ -162,27 +253,129 @@ impl Store {
         })
     }
 
-    /// Recomputes a tenant's audit chain.
+    /// One page of a tenant's audit chain: one statement, walking the `(tenant_id, seq)`
+    /// index from the keyset on. A tenant outside the scope has no rows.
+    pub async fn audit_page(
+        &self,
+        scope: &TenantScope,
+        query: &AuditQuery,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        if !scope.contains(&query.tenant_id) || query.limit <= 0 {
+            return Ok(Vec::new());
+        }
+        scoped!(self, scope, read, |conn, d| {
+            // $1 the tenant, $2 the scope (in SQL as well as in row-level security), then the
+            // filters in order.
+            let mut binds: Vec<Bind> = Vec::new();
+            let mut next = |b: Bind| {
+                binds.push(b);
+                binds.len() + 2
+            };
+            let mut predicates = vec!["tenant_id = $1".to_owned(), d.in_json("tenant_id", 2)];
+            for (column, value) in [
+                ("actor", &query.actor),
+                ("action", &query.action),
+                ("target", &query.target),
+            ] {
+                if let Some(value) = value {
+                    let n = next(Bind::Text(value.clone()));
+                    predicates.push(format!("{column} = ${n}"));
+                }
+            }
+            // Whole microseconds, as the rows are kept, so both backends draw the line in the
+            // same place. On SQLite `at` is RFC 3339 text in UTC as sqlx writes it (0, 3 or 6
+            // fraction digits, then `+00:00`); such texts sort in time order, since `+` sorts
+            // before `.` and the digits.
+            let micros = |t: DateTime<Utc>| chrono::SubsecRound::trunc_subsecs(t, 6);
+            if let Some(since) = query.since {
+                let n = next(Bind::Time(micros(since)));
+                predicates.push(format!("at >= ${n}"));
+            }
+            if let Some(until) = query.until {
+                let n = next(Bind::Time(micros(until)));
+                predicates.push(format!("at < ${n}"));
+            }
+            let (keyset, direction) = match query.order {
+                AuditOrder::NewestFirst => ("<", "DESC"),
+                AuditOrder::OldestFirst => (">", "ASC"),
+            };
+            if let Some(after) = query.after_seq {
+                let n = next(Bind::Int(after));
+                predicates.push(format!("seq {keyset} ${n}"));
+            }
+            let limit = next(Bind::Int(query.limit.min(AUDIT_PAGE_MAX)));
+            let sql = format!(
+                "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE {} ORDER BY seq {direction} LIMIT ${limit}",
+                predicates.join(" AND ")
+            );
+            let rows: Vec<AuditRow> = bind_all!(
+                sqlx::query_as(&sql)
+                    .bind(&query.tenant_id)
+                    .bind(scope.json()),
+                &binds
+            )
+            .fetch_all(&mut *conn)
+            .await?;
+            Ok(rows.into_iter().map(AuditEntry::from).collect())
+        })
+    }
+
+    /// Recomputes a tenant's audit chain from `seq` 1 on, a page at a time: every row's hash,
+    /// its link to the row before and the sequence without gaps. The report names the first
+    /// row that does not hold and counts every row.
     pub async fn verify_audit_chain(
         &self,
         scope: &TenantScope,
         tenant_id: &str,
     ) -> Result<ChainReport, StoreError> {
-        let rows = self.audit_entries(scope, tenant_id).await?;
-        let mut prev = AUDIT_GENESIS.to_owned();
-        for (i, row) in rows.iter().enumerate() {
-            let expected_seq = i64::try_from(i).unwrap_or(i64::MAX) + 1;
-            if row.seq != expected_seq || row.prev_hash != prev || audit_hash(row) != row.hash {
-                return Ok(ChainReport {
-                    rows: rows.len(),
-                    first_broken: Some(row.seq),
-                });
-            }
-            prev = row.hash.clone();
-        }
-        Ok(ChainReport {
-            rows: rows.len(),
+        let mut report = ChainReport {
+            rows: 0,
             first_broken: None,
-        })
+            problem: None,
+        };
+        let mut prev: Option<AuditEntry> = None;
+        loop {
+            let page = self
+                .audit_page(
+                    scope,
+                    &AuditQuery {
+                        tenant_id: tenant_id.to_owned(),
+                        order: AuditOrder::OldestFirst,
+                        after_seq: prev.as_ref().map(|p| p.seq),
+                        limit: AUDIT_PAGE_MAX,
+                        ..AuditQuery::default()
+                    },
+                )
+                .await?;
+            let full = page.len() as i64 == AUDIT_PAGE_MAX;
+            for row in page {
+                report.rows += 1;
+                if report.problem.is_none()
+                    && let Some(problem) = chain_problem(prev.as_ref(), &row)
+                {
+                    report.first_broken = Some(row.seq);
+                    report.problem = Some(problem);
+                }
+                prev = Some(row);
+            }
+            if !full {
+                return Ok(report);
+            }
+        }
+    }
+}
+
+/// What is wrong with `row` as the successor of `prev` (`None`: the first row), if anything.
+pub fn chain_problem(prev: Option<&AuditEntry>, row: &AuditEntry) -> Option<ChainProblem> {
+    let expected = prev.map_or(1, |p| p.seq + 1);
+    let prev_hash = prev.map_or(AUDIT_GENESIS, |p| p.hash.as_str());
+    if row.seq != expected {
+        Some(ChainProblem::SeqGap { expected })
+    } else if row.prev_hash != prev_hash {
+        Some(ChainProblem::BrokenLink)
+    } else if audit_hash(row) != row.hash {
+        Some(ChainProblem::HashMismatch)
+    } else {
+        None
     }
 }

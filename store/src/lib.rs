@@ -27,7 +27,10 @@ mod sessions;
 mod users;
 mod versions;
 
-pub use audit::{AUDIT_GENESIS, ChainReport, audit_hash};
+pub use audit::{
+    AUDIT_GENESIS, AUDIT_PAGE_MAX, AuditOrder, AuditQuery, ChainProblem, ChainReport, audit_hash,
+    audit_time, chain_problem,
+};
 pub use catalog::{CatalogQuery, CatalogRow, CatalogVisibility, PriceQuery, Versions};
 pub use catalog_admin::{ContractPriceRow, ListingChanges};
 pub use db::{Backend, Contents, PgLogin, Readiness, Store, StoreOptions, redact_url};

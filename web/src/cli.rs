@@ -63,6 +63,11 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Verify or export the tenants' audit chains (docs/AUDIT.md).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Print a bearer token for a demo user, signed with the demo issuer's key (no server
     /// needed): curl -H "Authorization: Bearer $(portico token --user buyer@alpine.test)" …
     Token {
@@ -75,6 +80,24 @@ enum Command {
         /// Start a new signing key first (the previous one stays published).
         #[arg(long)]
         rotate_key: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// Recompute every tenant's chain (or one's): a line per tenant with its rows and OK, or
+    /// the first broken row and what is wrong with it. Exits non-zero when a chain is broken.
+    Verify {
+        /// Only this tenant (its slug, e.g. alpine-dealers).
+        #[arg(long, value_name = "SLUG")]
+        tenant: Option<String>,
+    },
+    /// Write one tenant's chain to stdout as JSON lines, oldest first: every field the hash
+    /// covers, and the hash, to verify offline (docs/AUDIT.md).
+    Export {
+        /// The tenant's slug, e.g. alpine-dealers.
+        #[arg(long, value_name = "SLUG")]
+        tenant: String,
     },
 }
 
@@ -100,7 +123,7 @@ enum PolicyCommand {
         #[arg(long, value_name = "ACTION")]
         action: String,
         /// KIND:NAME: tenant:SLUG, customer:SLUG, user:EMAIL, delegation:CUSTOMER>RESELLER,
-        /// portal:SLUG.
+        /// product:RESELLER/SKU, portal:SLUG, audit:SLUG.
         #[arg(long, value_name = "KIND:NAME")]
         resource: String,
         /// A field of the resource, e.g. users.
@@ -186,6 +209,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Reindex { tenant } => reindex(&config, tenant.as_deref()).await,
         Command::Policy { command } => policy(&config, command).await,
+        Command::Audit { command } => crate::audit::run(&config, command).await,
         Command::Token {
             user,
             ttl,

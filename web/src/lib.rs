@@ -6,6 +6,7 @@
 //! `portico-store`, GraphQL through `portico-resolvers`.
 
 pub mod app;
+mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
