@@ -166,8 +166,10 @@ macro_rules! append_audit {
             // could share one, and with it the demo seed's key.) `FOR NO KEY UPDATE` does not
             // conflict with the `FOR KEY SHARE` that foreign-key checks take on the row, so
             // writes of the tenant's other rows never wait for it. SQLite has one writer
-            // anyway (`db::Pools`). A transaction that appends to two chains (none does yet)
-            // should append in tenant-id order, or two such transactions could deadlock.
+            // anyway (`db::Pools`). A transaction that appends to two chains (a reseller acting
+            // in its customer: `record_user_change!`, `assign_delegation`) appends to the
+            // customer's first and the reseller's second, always: one order, so two such
+            // transactions cannot wait for each other in a cycle.
             // No row: the tenant is outside the transaction's scope (row-level security), so
             // the chain may not grow there.
             let locked: Option<i32> =
