@@ -52,9 +52,14 @@ async fn write_some_history(store: &Store) -> Delegation {
             &both,
             &alpine,
             &northwind,
-            &[DelegatedScope::SupportReadonly],
-            chrono::Utc::now() + chrono::Duration::days(30),
+            &portico_store::DelegationRequest {
+                scopes: vec![DelegatedScope::SupportReadonly],
+                duration_days: 30,
+                message: None,
+                auto_extend: false,
+            },
             &staff("admin@northwind.test", "northwind", "asked by \"support\""),
+            chrono::Utc::now(),
         )
         .await
         .unwrap();
@@ -68,6 +73,7 @@ async fn write_some_history(store: &Store) -> Delegation {
                 "alpine-dealers",
                 "Zustimmung für Ärger\n\tés",
             ),
+            chrono::Utc::now(),
         )
         .await
         .unwrap();
