@@ -9,6 +9,7 @@
 mod audit;
 mod catalog;
 mod catalog_admin;
+mod customers;
 mod db;
 mod delegations;
 mod directory;
@@ -30,6 +31,7 @@ mod versions;
 pub use audit::{AUDIT_GENESIS, ChainReport, audit_hash};
 pub use catalog::{CatalogQuery, CatalogRow, CatalogVisibility, PriceQuery, Versions};
 pub use catalog_admin::{ContractPriceRow, ListingChanges};
+pub use customers::{CustomerChange, NewCustomer};
 pub use db::{Backend, Contents, PgLogin, Readiness, Store, StoreOptions, redact_url};
 pub use delegations::{DelegationChange, MAX_DELEGATION_DAYS};
 pub use directory::Directory;
