@@ -99,8 +99,8 @@ pub struct CustomerMutations;
 
 #[Object]
 impl CustomerMutations {
-    /// Creates a customer under the caller's own reseller (its admins only). The customer is
-    /// served by the reseller's portal; its users arrive through `inviteUser`.
+    /// Creates a customer under the caller's own reseller (its admins only), served by the
+    /// reseller's portal. It starts without users.
     async fn create_customer(
         &self,
         ctx: &Context<'_>,
