@@ -13,9 +13,11 @@
 #             For a product, region is the caller's tenant region when the listing is sold
 #             there ("" otherwise), and visibility is ALL, GRANTED_TO_ME (a restricted listing
 #             whose assortment names the caller's tenant) or NOT_GRANTED.
-#   action:   read | request | approve | decline | revoke | update | price | manage | assign
+#   action:   read | request | approve | decline | revoke | update | price | manage | assign |
+#             create | suspend
 #             (manage: invite, change the roles of, deactivate or reactivate a user; assign: hand
-#             out a role, named by the field)
+#             out a role, named by the field; create: a customer, whose facts are those it will
+#             have, under the actor's tenant; suspend: suspend or resume a customer)
 #
 # Every rule names its reason: decide(actor, action, resource, reason) and
 # field_rule(actor, action, resource, field, reason). Nothing here mentions a tenant id: the
@@ -80,8 +82,19 @@ decide(actor: Caller, "read", resource: Object, "platform admins read every cust
     resource.kind = "customer" and resource.relation = "PLATFORM_SCOPE" and has_role(actor, "platform_admin");
 
 field_rule(actor: Caller, "read", resource: Object, field: String, "a readable customer's profile") if
-    resource.kind = "customer" and field in ["id", "name", "region"] and
+    resource.kind = "customer" and
+    field in ["id", "slug", "name", "region", "status", "suspended", "suspendedAt", "suspendedReason", "version"] and
     allow(actor, "read", resource);
+
+# Administering customers: a reseller's admins create customers under their own reseller, change
+# their name and region, and suspend and resume them (a suspended customer's users are refused at
+# sign-in and on every request; its reseller's staff still see it).
+decide(actor: Caller, "create", resource: Object, "reseller admins create customers under their own reseller") if
+    resource.kind = "customer" and resource.relation = "OWN_CUSTOMER" and has_role(actor, "reseller_admin");
+decide(actor: Caller, "update", resource: Object, "reseller admins change their own customers' name and region") if
+    resource.kind = "customer" and resource.relation = "OWN_CUSTOMER" and has_role(actor, "reseller_admin");
+decide(actor: Caller, "suspend", resource: Object, "reseller admins suspend and resume their own customers") if
+    resource.kind = "customer" and resource.relation = "OWN_CUSTOMER" and has_role(actor, "reseller_admin");
 field_rule(actor: Caller, "read", resource: Object, "users", reason) if
     resource.kind = "customer" and reads_customer_users(actor, resource, reason);
 

@@ -74,6 +74,9 @@ fact_enum!(Action {
     Price = "price",
     Manage = "manage",
     Assign = "assign",
+    // A customer: create one under the actor's reseller; suspend or resume one.
+    Create = "create",
+    Suspend = "suspend",
 });
 
 /// Who asks: their roles and regions in the request's tenant context. `tenant_kind` is `None`

@@ -159,10 +159,16 @@ impl Access {
 
     /// How `tenant_id` relates to the caller's tenant.
     pub fn relation(&self, tenant_id: &str) -> Relation {
+        match self.directory.tenant(tenant_id) {
+            Some(other) => self.relation_of(other),
+            None => Relation::Unrelated,
+        }
+    }
+
+    /// How `other` relates to the caller's tenant, by its place in the tree (its parent): for
+    /// a tenant of the directory, or one about to be created.
+    pub fn relation_of(&self, other: &Tenant) -> Relation {
         let Some(me) = &self.actor_tenant else {
-            return Relation::Unrelated;
-        };
-        let Some(other) = self.directory.tenant(tenant_id) else {
             return Relation::Unrelated;
         };
         if other.id == me.id {
@@ -186,7 +192,7 @@ impl Access {
     pub fn facts(&self, kind: Kind, tenant: &Tenant) -> Resource {
         Resource::new(
             kind,
-            self.relation(&tenant.id),
+            self.relation_of(tenant),
             tenant.region.map(region),
             Visibility::All,
             self.delegated_scopes

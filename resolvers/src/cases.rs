@@ -212,6 +212,31 @@ impl CaseWorld {
                     .ok_or_else(|| CaseError::NoProduct(resource.name.clone()))?;
                 access.product_facts(&row)
             }
+            // A customer about to be created (`createCustomer`): under RESELLER, in REGION.
+            "new-customer" => {
+                let (parent, region) = resource.name.split_once('/').ok_or(CaseError::BadName {
+                    kind: "new-customer",
+                    form: "RESELLER/REGION",
+                })?;
+                let region = region.parse().map_err(|_| CaseError::BadName {
+                    kind: "new-customer",
+                    form: "RESELLER/REGION (EU, NA or APAC)",
+                })?;
+                let prospective = portico_store::model::Tenant {
+                    id: String::new(),
+                    parent_id: Some(tenant(parent)?.id.clone()),
+                    kind: portico_store::model::TenantKind::Customer,
+                    slug: String::new(),
+                    name: String::new(),
+                    region: Some(region),
+                    created_at: Utc::now(),
+                    deleted_at: None,
+                    suspended_at: None,
+                    suspended_reason: None,
+                    version: 1,
+                };
+                access.facts(Kind::Customer, &prospective)
+            }
             other => return Err(CaseError::UnknownKind(other.to_owned())),
         })
     }

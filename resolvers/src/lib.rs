@@ -13,6 +13,7 @@ pub mod authz;
 pub mod cases;
 pub mod catalog;
 mod catalog_admin;
+mod customer_admin;
 mod delegation_mutations;
 mod error;
 mod guard;
@@ -32,7 +33,7 @@ use async_graphql::{
 pub use authz::Access;
 pub use error::{ApiError, ErrorCode};
 pub use ids::{decode_id, encode_id};
-pub use tenancy::{Customer, CustomerConnection, Delegation, Node};
+pub use tenancy::{Customer, CustomerConnection, CustomerStatus, Delegation, Node};
 pub use types::{Region, Tenant, TenantKind, User, Viewer};
 
 /// The portal a request came in through, resolved from its Host before the schema runs.
@@ -198,6 +199,7 @@ pub struct Query;
 pub struct Mutation(
     delegation_mutations::DelegationMutations,
     user_admin::UserMutations,
+    customer_admin::CustomerMutations,
     catalog_admin::ListingMutations,
     catalog_admin::ContractPriceMutations,
     catalog_admin::PriceListMutations,

@@ -61,8 +61,12 @@ impl Directory {
     }
 }
 
+/// The columns of a `TenantRow`, in the order it reads them.
+pub(crate) const TENANT_COLUMNS: &str = "id, parent_id, kind, slug, name, region, created_at, \
+     deleted_at, suspended_at, suspended_reason, version";
+
 #[derive(sqlx::FromRow)]
-struct TenantRow {
+pub(crate) struct TenantRow {
     id: String,
     parent_id: Option<String>,
     kind: String,
@@ -71,6 +75,9 @@ struct TenantRow {
     region: Option<String>,
     created_at: DateTime<Utc>,
     deleted_at: Option<DateTime<Utc>>,
+    suspended_at: Option<DateTime<Utc>>,
+    suspended_reason: Option<String>,
+    version: i64,
 }
 
 impl TryFrom<TenantRow> for Tenant {
@@ -85,6 +92,9 @@ impl TryFrom<TenantRow> for Tenant {
             region: r.region.as_deref().map(str::parse).transpose()?,
             created_at: r.created_at,
             deleted_at: r.deleted_at,
+            suspended_at: r.suspended_at,
+            suspended_reason: r.suspended_reason,
+            version: r.version,
         })
     }
 }
@@ -105,12 +115,8 @@ impl Store {
     /// is not tenant data (DESIGN section 3): it is read before a request has a scope.
     pub async fn load_directory(&self) -> Result<Directory, StoreError> {
         scoped!(self, &TenantScope::none(), snapshot, |conn, _d| {
-            let tenants: Vec<TenantRow> = sqlx::query_as(
-                "SELECT id, parent_id, kind, slug, name, region, created_at, deleted_at \
-                 FROM tenants ORDER BY created_at, slug",
-            )
-            .fetch_all(&mut *conn)
-            .await?;
+            let sql = format!("SELECT {TENANT_COLUMNS} FROM tenants ORDER BY created_at, slug");
+            let tenants: Vec<TenantRow> = sqlx::query_as(&sql).fetch_all(&mut *conn).await?;
             let domains: Vec<(String, String)> =
                 sqlx::query_as("SELECT host, tenant_id FROM domains ORDER BY host")
                     .fetch_all(&mut *conn)

@@ -9,6 +9,7 @@
 mod audit;
 mod catalog;
 mod catalog_admin;
+mod customers;
 mod db;
 mod delegations;
 mod directory;
@@ -33,6 +34,7 @@ pub use audit::{
 };
 pub use catalog::{CatalogQuery, CatalogRow, CatalogVisibility, PriceQuery, Versions};
 pub use catalog_admin::{ContractPriceRow, ListingChanges};
+pub use customers::{CustomerChange, NewCustomer};
 pub use db::{Backend, Contents, PgLogin, Readiness, Store, StoreOptions, redact_url};
 pub use delegations::{
     DelegationChange, DelegationRequest, EXTEND_DAYS, LAPSE_DAYS, MAX_DELEGATION_DAYS,

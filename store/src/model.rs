@@ -109,6 +109,19 @@ pub struct Tenant {
     pub region: Option<Region>,
     pub created_at: DateTime<Utc>,
     pub deleted_at: Option<DateTime<Utc>>,
+    /// Set while the tenant is suspended (customers, by their reseller): its users are refused
+    /// at sign-in and on every request; its rows stay.
+    pub suspended_at: Option<DateTime<Utc>>,
+    /// Why, as the reseller's admin gave it; set exactly when `suspended_at` is.
+    pub suspended_reason: Option<String>,
+    /// Bumped by every change to the tenant's own row (optimistic concurrency).
+    pub version: i64,
+}
+
+impl Tenant {
+    pub fn is_suspended(&self) -> bool {
+        self.suspended_at.is_some()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

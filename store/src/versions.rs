@@ -35,6 +35,7 @@ const KEEP_AT_MOST: Duration = Duration::from_secs(30 * 60);
 
 const IDENTITY: &str = "@identity";
 const MASTER: &str = "*";
+const DIRECTORY: &str = "@directory";
 
 enum Message {
     Read {
@@ -147,7 +148,7 @@ async fn run(source: Source, mut inbox: mpsc::Receiver<Message>) {
                 let get = |key: &str| keys.get(key).copied().unwrap_or(0);
                 for (owner, reply) in asks {
                     // The shared keys are never a reseller's own catalog.
-                    let own = if owner == IDENTITY || owner == MASTER {
+                    let own = if [IDENTITY, MASTER, DIRECTORY].contains(&owner.as_str()) {
                         0
                     } else {
                         get(&owner)
@@ -155,6 +156,7 @@ async fn run(source: Source, mut inbox: mpsc::Receiver<Message>) {
                     let _ = reply.send(Ok(Versions {
                         identity: get(IDENTITY),
                         catalog: get(MASTER) + own,
+                        directory: get(DIRECTORY),
                     }));
                 }
             }
@@ -172,7 +174,7 @@ async fn run(source: Source, mut inbox: mpsc::Receiver<Message>) {
     }
 }
 
-/// The versions of `@identity`, `*` and `owners`, on the kept connection. A kept connection
+/// The versions of `@identity`, `*`, `@directory` and `owners`, on the kept connection. A kept connection
 /// may have been closed by the server while idle (a restart, `idle_session_timeout`): one
 /// failure on it is retried once on a fresh connection before the batch fails.
 async fn read_keys(
@@ -211,7 +213,7 @@ async fn query(mut conn: Kept, owners: &str) -> (Kept, Result<Vec<(String, i64)>
         [Dialect::Sqlite, Dialect::Postgres].map(|d| {
             format!(
                 "SELECT tenant_id, CAST(version AS BIGINT) FROM data_versions \
-                 WHERE tenant_id IN ('{IDENTITY}', '{MASTER}') OR {}",
+                 WHERE tenant_id IN ('{IDENTITY}', '{MASTER}', '{DIRECTORY}') OR {}",
                 d.in_json("tenant_id", 1)
             )
         })

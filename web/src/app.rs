@@ -222,7 +222,9 @@ impl Application {
         } else {
             DataState::NotDemo
         };
-        let directory = SharedDirectory::new(store.load_directory().await?);
+        // The version first: the directory read after it holds every write it counts.
+        let version = store.versions("").await?.directory;
+        let directory = SharedDirectory::new(store.load_directory().await?, version);
         let schemas = portico_resolvers::schemas(&SchemaOptions {
             limits: portico_resolvers::limits::Limits {
                 max_depth: config.graphql.max_depth,

@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portico_resolvers::{Caller, ErrorCode, PortalContext};
+use portico_store::StoreError;
 use serde_json::json;
 use tower_sessions::Session;
 
@@ -111,7 +112,8 @@ impl IntoResponse for WebError {
 }
 
 /// The request's portal, recorded in its span, with its data versions: one statement that
-/// tells every cache of the request (provider, caller, catalog pages) whether it is current.
+/// tells every cache of the request (the directory, provider, caller, catalog pages) whether
+/// it is current. A host no portal serves costs that statement too: the host may be new.
 pub struct Portal(pub PortalContext);
 
 impl FromRequestParts<AppState> for Portal {
@@ -121,17 +123,39 @@ impl FromRequestParts<AppState> for Portal {
         if let Some(portal) = parts.extensions.get::<PortalContext>() {
             return Ok(Portal(portal.clone()));
         }
-        let tenant =
-            portal::resolve(&state.directory.current(), &parts.headers).map_err(|err| {
-                tracing::info!(error = %err, "request for no portal");
-                WebError::NotFound(err.to_string())
-            })?;
+        let (held, directory) = state.directory.snapshot();
+        let resolved = portal::resolve(&directory, &parts.headers);
+        let owner = resolved.as_ref().map(|t| t.id.clone()).unwrap_or_default();
+        let unavailable =
+            |err: StoreError| WebError::unavailable("cannot read the data versions", &err);
+        let mut versions = state.store.versions(&owner).await.map_err(unavailable)?;
+        // The directory moved since it was loaded (a tenant created, changed or suspended, a
+        // host added): reload it and resolve the portal again before anything relies on it.
+        let resolved = if versions.directory > held {
+            let directory = state
+                .directory
+                .at_least(&state.store, versions.directory)
+                .await
+                .map_err(|err| WebError::unavailable("cannot reload the directory", &err))?;
+            let resolved = portal::resolve(&directory, &parts.headers);
+            if let Ok(tenant) = &resolved
+                && tenant.id != owner
+            {
+                versions = state
+                    .store
+                    .versions(&tenant.id)
+                    .await
+                    .map_err(unavailable)?;
+            }
+            resolved
+        } else {
+            resolved
+        };
+        let tenant = resolved.map_err(|err| {
+            tracing::info!(error = %err, "request for no portal");
+            WebError::NotFound(err.to_string())
+        })?;
         tracing::Span::current().record("tenant", tenant.slug.as_str());
-        let versions = state
-            .store
-            .versions(&tenant.id)
-            .await
-            .map_err(|err| WebError::unavailable("cannot read the data versions", &err))?;
         let portal = PortalContext {
             tenant,
             versions,

@@ -4,24 +4,74 @@ use std::sync::{Arc, RwLock};
 
 use axum::http::HeaderMap;
 use axum::http::header::HOST;
-use portico_store::Directory;
 use portico_store::model::Tenant;
+use portico_store::{Directory, Store, StoreError};
 
-/// The in-memory directory of tenants and hosts, swapped whole when it is reloaded.
+/// The in-memory directory of tenants and hosts, with the `@directory` data version it is at
+/// least as new as (`Store::versions`: triggers move it on every write to tenants and
+/// domains). Swapped whole when a request finds that the version moved, so a new, changed or
+/// suspended tenant is seen by the next request without a restart.
 #[derive(Clone, Default)]
-pub struct SharedDirectory(Arc<RwLock<Arc<Directory>>>);
+pub struct SharedDirectory {
+    held: Arc<RwLock<(i64, Arc<Directory>)>>,
+    /// One reload at a time: requests that find the same newer version wait for it and use it.
+    reloading: Arc<tokio::sync::Mutex<()>>,
+}
 
 impl SharedDirectory {
-    pub fn new(directory: Directory) -> Self {
-        SharedDirectory(Arc::new(RwLock::new(Arc::new(directory))))
+    /// A directory read after its `version` was.
+    pub fn new(directory: Directory, version: i64) -> Self {
+        SharedDirectory {
+            held: Arc::new(RwLock::new((version, Arc::new(directory)))),
+            reloading: Arc::default(),
+        }
     }
 
     pub fn current(&self) -> Arc<Directory> {
-        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+        self.held
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .1
+            .clone()
     }
 
-    pub fn replace(&self, directory: Directory) {
-        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(directory);
+    /// The directory and the version it is at least as new as.
+    pub fn snapshot(&self) -> (i64, Arc<Directory>) {
+        self.held.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The directory at least as new as `version`, a `@directory` version read from the
+    /// database: the one held when it is, else one reloaded now. The reload starts after the
+    /// version was read, so it holds every write that version counts.
+    pub async fn at_least(
+        &self,
+        store: &Store,
+        version: i64,
+    ) -> Result<Arc<Directory>, StoreError> {
+        let (held, directory) = self.snapshot();
+        if held >= version {
+            return Ok(directory);
+        }
+        let _one_at_a_time = self.reloading.lock().await;
+        let (held, directory) = self.snapshot();
+        if held >= version {
+            return Ok(directory);
+        }
+        let directory = Arc::new(store.load_directory().await?);
+        tracing::debug!(version, "directory reloaded");
+        let mut slot = self.held.write().unwrap_or_else(|e| e.into_inner());
+        if slot.0 < version {
+            *slot = (version, directory.clone());
+        }
+        Ok(directory)
+    }
+
+    /// The directory as of now: the `@directory` version read, and the directory reloaded if
+    /// it moved. For the paths that do not read the data versions anyway (sign-in, the
+    /// operations of a batch after a mutation).
+    pub async fn fresh(&self, store: &Store) -> Result<Arc<Directory>, StoreError> {
+        let version = store.versions("").await?.directory;
+        self.at_least(store, version).await
     }
 }
 

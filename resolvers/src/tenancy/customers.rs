@@ -1,7 +1,8 @@
 //! A reseller's customers: `customers`, `customer(id)` and the `Customer` object, whose fields
 //! the policy may mask one by one.
 
-use async_graphql::{Context, ErrorExtensions, ID, Object, SimpleObject};
+use async_graphql::{Context, Enum, ErrorExtensions, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
 use portico_policies::{Action, Kind};
 use portico_store::model;
 
@@ -27,6 +28,15 @@ fn readable(
     }
 }
 
+/// Where a customer stands with its reseller.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerStatus {
+    Active,
+    /// Its users are refused at sign-in and on every request (HTTP 403, FORBIDDEN) until its
+    /// reseller resumes it; its reseller's staff still see it.
+    Suspended,
+}
+
 /// A reseller's customer, as its console sees it.
 pub struct Customer {
     id: ID,
@@ -40,6 +50,12 @@ impl Customer {
         &self.id
     }
 
+    /// Unique among all tenants: lower-case letters, digits and `-`.
+    async fn slug(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let access = access(ctx)?;
+        Ok(readable(ctx, access, &self.facts, "slug").map(|_| self.tenant.slug.clone()))
+    }
+
     async fn name(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
         let access = access(ctx)?;
         Ok(readable(ctx, access, &self.facts, "name").map(|_| self.tenant.name.clone()))
@@ -48,6 +64,42 @@ impl Customer {
     async fn region(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Region>> {
         let access = access(ctx)?;
         Ok(readable(ctx, access, &self.facts, "region").and(self.tenant.region.map(Region::from)))
+    }
+
+    /// ACTIVE or SUSPENDED; read with the customer itself, never masked.
+    async fn status(&self) -> CustomerStatus {
+        if self.tenant.is_suspended() {
+            CustomerStatus::Suspended
+        } else {
+            CustomerStatus::Active
+        }
+    }
+
+    /// `status` is SUSPENDED.
+    async fn suspended(&self) -> bool {
+        self.tenant.is_suspended()
+    }
+
+    /// Since when the customer is suspended; `null` while it is active.
+    async fn suspended_at(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<DateTime<Utc>>> {
+        let access = access(ctx)?;
+        Ok(readable(ctx, access, &self.facts, "suspendedAt").and(self.tenant.suspended_at))
+    }
+
+    /// Why, as the reseller's admin gave it; `null` while the customer is active.
+    async fn suspended_reason(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let access = access(ctx)?;
+        Ok(readable(ctx, access, &self.facts, "suspendedReason")
+            .and(self.tenant.suspended_reason.clone()))
+    }
+
+    /// For `updateCustomer(expectedVersion:)`: bumped by every change to the customer.
+    async fn version(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i64>> {
+        let access = access(ctx)?;
+        Ok(readable(ctx, access, &self.facts, "version").map(|_| self.tenant.version))
     }
 
     /// The customer's users: its own admins, and the reseller's admins or support while the

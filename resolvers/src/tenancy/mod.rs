@@ -6,6 +6,6 @@ mod customers;
 mod delegations;
 mod node;
 
-pub use customers::{Customer, CustomerConnection, customer, customers};
+pub use customers::{Customer, CustomerConnection, CustomerStatus, customer, customers};
 pub use delegations::{DelegatedScope, Delegation, DelegationStatus, delegations};
 pub use node::{Node, node};

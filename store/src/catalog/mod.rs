@@ -21,6 +21,9 @@ pub(crate) use page_cache::PageCache;
 pub struct Versions {
     pub identity: i64,
     pub catalog: i64,
+    /// Tenants and portal hosts (`@directory`): the in-memory directory is reloaded when it
+    /// moves.
+    pub directory: i64,
 }
 
 /// What a page of the catalog asks for. The `active_only`, `sold_in` and `visible_to`

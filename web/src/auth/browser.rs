@@ -16,7 +16,6 @@ use openidconnect::{
     TokenResponse,
 };
 use portico_resolvers::Caller;
-use portico_store::StoreError;
 use portico_store::model::{IdentityProvider, Tenant};
 use portico_store::seed::DEMO_ISSUER;
 use serde::{Deserialize, Serialize};
@@ -83,13 +82,15 @@ fn unavailable(what: &dyn std::fmt::Display) -> Response {
 }
 
 /// The caller of a signed-in session on this portal, if any. A session that no longer
-/// qualifies (too old, user gone or deactivated, another portal's) is ended or ignored.
+/// qualifies (too old, user gone or deactivated, another portal's) is ended or ignored. The
+/// session of a suspended customer's user is kept but refused (`Refusal::Suspended`): it
+/// works again once the customer is resumed. `Err` is only `Suspended` or `Store`.
 pub async fn session_caller(
     state: &AppState,
     session: &Session,
     portal: &Tenant,
     identity_version: Option<i64>,
-) -> Result<Option<Caller>, StoreError> {
+) -> Result<Option<Caller>, Refusal> {
     let identity = match session.get::<SessionIdentity>(IDENTITY_KEY).await {
         Ok(Some(identity)) => identity,
         Ok(None) => return Ok(None),
@@ -137,7 +138,11 @@ pub async fn session_caller(
             end(session).await;
             Ok(None)
         }
-        Err(Refusal::Store(err)) => Err(err),
+        Err(Refusal::Suspended) => {
+            tracing::info!(user = %identity.user_id, "session of a suspended customer's user refused");
+            Err(Refusal::Suspended)
+        }
+        Err(Refusal::Store(err)) => Err(Refusal::Store(err)),
         Err(other) => {
             tracing::warn!(reason = %other, "session refused");
             Ok(None)
@@ -406,6 +411,12 @@ pub async fn callback(
         })?;
     let issuer = claims.issuer().to_string();
     let subject = claims.subject().to_string();
+    // The directory as of now: a customer suspended (or created) a moment ago counts.
+    state
+        .directory
+        .fresh(&state.store)
+        .await
+        .map_err(|err| unavailable(&err))?;
     let mut found = caller_for(&state, &portal, &issuer, &subject, None).await;
     if matches!(found, Err(Refusal::UnknownIdentity))
         && claims.email_verified() == Some(true)
@@ -429,6 +440,11 @@ pub async fn callback(
             StatusCode::FORBIDDEN,
             "Account deactivated",
             "This account is deactivated. Ask your administrator to reactivate it.",
+        ),
+        Refusal::Suspended => page(
+            StatusCode::FORBIDDEN,
+            "Organisation suspended",
+            "Your account's organisation is suspended on this portal. Ask your reseller to resume it.",
         ),
         Refusal::Store(err) => unavailable(&err),
         refusal => {

@@ -62,6 +62,10 @@ pub enum Refusal {
     UnknownIdentity,
     #[error("the user is deactivated")]
     Deactivated,
+    /// The user's tenant (a customer) is suspended by its reseller. Unlike the other
+    /// refusals, the client is told: the credential is good, the organisation is not (403).
+    #[error("the user's customer account is suspended")]
+    Suspended,
     #[error("store: {0}")]
     Store(#[from] StoreError),
 }
@@ -303,6 +307,9 @@ pub async fn caller_for(
         .filter(|t| t.deleted_at.is_none())
         .cloned()
         .ok_or(Refusal::UnknownIdentity)?;
+    if tenant.is_suspended() {
+        return Err(Refusal::Suspended);
+    }
     Ok(Caller::new(user, tenant, &assignments))
 }
 
@@ -331,6 +338,14 @@ pub fn same_site_request(state: &AppState, headers: &HeaderMap) -> bool {
 pub fn unauthenticated(refusal: &Refusal) -> WebError {
     tracing::info!(reason = %refusal, "bearer token refused");
     WebError::Unauthenticated
+}
+
+/// 403 `FORBIDDEN` for a signed-in user of a suspended customer: the credential is valid, so
+/// saying why is no help to an attacker and all the help the person needs.
+pub fn suspended() -> WebError {
+    WebError::Forbidden(
+        "this user's customer account is suspended; its reseller can resume it".into(),
+    )
 }
 
 /// The answer for a cross-site request that carries a session cookie.
@@ -371,6 +386,10 @@ pub async fn authenticate(
         {
             Ok(caller) => Ok(Some(caller)),
             Err(Refusal::Store(err)) => Err(unavailable(&err)),
+            Err(Refusal::Suspended) => {
+                tracing::info!("bearer token of a suspended customer's user refused");
+                Err(suspended())
+            }
             Err(refusal) => Err(unauthenticated(&refusal)),
         };
     }
@@ -383,7 +402,12 @@ pub async fn authenticate(
             Ok(Some(caller))
         }
         Ok(None) => Ok(None),
-        Err(err) => Err(unavailable(&err)),
+        Err(Refusal::Suspended) => Err(suspended()),
+        Err(Refusal::Store(err)) => Err(unavailable(&err)),
+        Err(other) => {
+            tracing::warn!(reason = %other, "session refused");
+            Ok(None)
+        }
     }
 }
 

@@ -120,8 +120,21 @@ impl Shared<'_> {
         versions_current: bool,
     ) -> async_graphql::Response {
         let schemas = &self.state.schemas;
+        // After a mutation the directory may have moved too (a customer created or
+        // suspended): the operations after it see it as it is now.
+        let directory = if versions_current {
+            self.directory.clone()
+        } else {
+            match self.state.directory.fresh(&self.state.store).await {
+                Ok(directory) => directory,
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot reload the directory after a mutation");
+                    self.directory.clone()
+                }
+            }
+        };
         if mutation {
-            let (request, masks) = self.attach(request, versions_current);
+            let (request, masks) = self.attach(request, versions_current, &directory);
             return with_masks(schemas.conforming.execute(request).await, &masks);
         }
         if let Err(refusal) =
@@ -134,7 +147,7 @@ impl Shared<'_> {
             request.operation_name.clone(),
             request.variables.clone(),
         );
-        let (request, masks) = self.attach(request, versions_current);
+        let (request, masks) = self.attach(request, versions_current, &directory);
         let response = schemas.fast.execute(request).await;
         if response.errors.iter().all(|e| e.path.is_empty()) {
             return with_masks(response, &masks);
@@ -145,7 +158,7 @@ impl Shared<'_> {
             retry = retry.operation_name(name);
         }
         let (retry, _) = self.state.documents.prepare(retry);
-        let (retry, masks) = self.attach(retry, versions_current);
+        let (retry, masks) = self.attach(retry, versions_current, &directory);
         with_masks(schemas.conforming.execute(retry).await, &masks)
     }
 
@@ -155,6 +168,7 @@ impl Shared<'_> {
         &self,
         mut request: async_graphql::Request,
         versions_current: bool,
+        directory: &Arc<portico_store::Directory>,
     ) -> (async_graphql::Request, portico_resolvers::authz::MaskLog) {
         let portal = PortalContext {
             versions_current,
@@ -162,7 +176,7 @@ impl Shared<'_> {
         };
         let access = Access::new(
             self.authorizer.clone(),
-            self.directory.clone(),
+            directory.clone(),
             self.caller,
             self.delegations,
             self.now,
