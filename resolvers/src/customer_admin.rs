@@ -23,6 +23,16 @@ pub struct CreateCustomerInput {
     pub slug: String,
     pub name: String,
     pub region: Region,
+    /// The customer's first admin, invited (INVITED, `CUSTOMER_ADMIN`) in the same
+    /// transaction; without one nobody manages the customer's users until it delegates
+    /// USER_ADMIN, which needs an admin of its own.
+    pub first_admin: Option<FirstAdminInput>,
+}
+
+#[derive(InputObject)]
+pub struct FirstAdminInput {
+    pub email: String,
+    pub name: String,
 }
 
 #[derive(InputObject)]
@@ -100,7 +110,7 @@ pub struct CustomerMutations;
 #[Object]
 impl CustomerMutations {
     /// Creates a customer under the caller's own reseller (its admins only), served by the
-    /// reseller's portal. It starts without users.
+    /// reseller's portal, with its first admin invited when `firstAdmin` is given.
     async fn create_customer(
         &self,
         ctx: &Context<'_>,
@@ -131,6 +141,7 @@ impl CustomerMutations {
             slug: input.slug,
             name: input.name,
             region: input.region.into(),
+            first_admin: input.first_admin.map(|a| (a.email, a.name)),
         };
         let created = store(ctx)?
             .create_customer(

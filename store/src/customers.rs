@@ -24,6 +24,9 @@ pub struct NewCustomer {
     pub slug: String,
     pub name: String,
     pub region: Region,
+    /// The customer's first admin, invited in the same transaction (email, name): without one
+    /// nobody could manage the new customer's users until it delegated USER_ADMIN.
+    pub first_admin: Option<(String, String)>,
 }
 
 /// A change to a customer's profile: what is `None` stays as it is.
@@ -148,6 +151,13 @@ impl Store {
         if !scope.contains(&new.reseller_id) {
             return Err(StoreError::NotFound { entity: "tenant" });
         }
+        let first_admin = match &new.first_admin {
+            Some((email, name)) => Some((
+                crate::users::check_email(email)?,
+                crate::users::check_name(name)?,
+            )),
+            None => None,
+        };
         let id = uuid::Uuid::new_v4().to_string();
         let scope = scope.union_with([id.clone()]);
         scoped!(self, &scope, write, |conn, d| {
@@ -180,6 +190,15 @@ impl Store {
             let mut entry = audit.of("customer.created", format!("customer:{id}"));
             entry.after_state = Some(state(&created).to_string());
             record_customer_change!(conn, d, &created, entry);
+            if let Some((email, name)) = first_admin {
+                let roles = crate::users::RoleSet {
+                    roles: vec![Role::CustomerAdmin],
+                    regions: Vec::new(),
+                };
+                crate::users::insert_invitation!(
+                    conn, d, &scope, &id, email, name, roles, audit, None
+                );
+            }
             Ok(created)
         })
     }

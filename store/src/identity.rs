@@ -17,15 +17,16 @@ pub(crate) const LIVE_USERS: &str = "SELECT id, tenant_id, issuer, subject, emai
 macro_rules! live_user {
     ($conn:ident, $d:ident, $scope:expr, $user_id:expr) => {{
         let sql = format!(
-            "{LIVE_USERS} AND id = $1 AND {}",
+            "{} AND id = $1 AND {}",
+            crate::identity::LIVE_USERS,
             $d.in_json("tenant_id", 2)
         );
-        let row: Option<UserRow> = sqlx::query_as(&sql)
+        let row: Option<crate::identity::UserRow> = sqlx::query_as(&sql)
             .bind($user_id)
             .bind($scope.json())
             .fetch_optional(&mut *$conn)
             .await?;
-        row.map(User::from)
+        row.map(crate::model::User::from)
     }};
 }
 pub(crate) use live_user;

@@ -12,7 +12,6 @@ use crate::db::scoped;
 use crate::error::check_version;
 use crate::identity::{LIVE_USERS, UserRow, live_user};
 use crate::model::*;
-use crate::outbox::{Topic, record_change};
 use crate::{Store, StoreError, TenantScope};
 
 /// An invitation nobody accepted within this many days binds to nobody.
@@ -24,9 +23,6 @@ pub const ADMIN_ROLES: [Role; 3] = [
     Role::ResellerAdmin,
     Role::CustomerAdmin,
 ];
-
-/// The issuer of a user row that is still an invitation: never a token's.
-const INVITATION_ISSUER: &str = "";
 
 fn invalid(field: &'static str, message: impl Into<String>) -> StoreError {
     StoreError::Invalid {
@@ -74,7 +70,7 @@ impl RoleSet {
         RoleSet { roles, regions }
     }
 
-    fn state(&self) -> serde_json::Value {
+    pub(crate) fn state(&self) -> serde_json::Value {
         serde_json::json!({ "roles": join_list(&self.roles), "regions": join_list(&self.regions) })
     }
 }
@@ -116,24 +112,25 @@ macro_rules! roles_of {
         .await?;
         rows.into_iter()
             .map(|(role, regions)| {
-                Ok(RoleAssignment {
+                Ok(crate::model::RoleAssignment {
                     tenant_id: $tenant.to_owned(),
                     user_id: $user.to_owned(),
                     role: role.parse()?,
-                    regions: parse_list(&regions)?,
+                    regions: crate::model::parse_list(&regions)?,
                 })
             })
-            .collect::<Result<Vec<_>, StoreError>>()?
+            .collect::<Result<Vec<_>, crate::StoreError>>()?
     }};
 }
+pub(crate) use roles_of;
 
 /// Writes a user's role rows (the caller deleted the old ones); regions go on the
 /// region-limited role only.
 macro_rules! insert_roles {
     ($conn:ident, $tenant:expr, $user:expr, $set:expr, $now:expr) => {{
         for role in &$set.roles {
-            let regions = if *role == Role::SalesRep {
-                join_list(&$set.regions)
+            let regions = if *role == crate::model::Role::SalesRep {
+                crate::model::join_list(&$set.regions)
             } else {
                 String::new()
             };
@@ -148,10 +145,11 @@ macro_rules! insert_roles {
             .bind($now)
             .execute(&mut *$conn)
             .await
-            .map_err(StoreError::from_db)?;
+            .map_err(crate::StoreError::from_db)?;
         }
     }};
 }
+pub(crate) use insert_roles;
 
 /// The tenant's active admins (signed up, not deactivated), inside the caller's transaction.
 /// On PostgreSQL the count is taken under a per-tenant lock, so two admins demoting each other
@@ -185,8 +183,8 @@ macro_rules! active_admins {
 /// delegated change, again in the reseller's chain.
 macro_rules! record_user_change {
     ($conn:ident, $d:ident, $tenant:expr, $entry:expr, $delegated:expr, $user:expr) => {{
-        let mut entry: NewAuditEntry = $entry;
-        let delegated: Option<&DelegatedUse> = $delegated;
+        let mut entry: crate::model::NewAuditEntry = $entry;
+        let delegated: Option<&crate::users::DelegatedUse> = $delegated;
         if let Some(used) = delegated {
             let why = format!(
                 "delegation {} ({})",
@@ -198,12 +196,12 @@ macro_rules! record_user_change {
                 _ => why,
             });
         }
-        let row = record_change!(
+        let row = crate::outbox::record_change!(
             $conn,
             $d,
             $tenant,
             &entry,
-            Topic::User,
+            crate::outbox::Topic::User,
             serde_json::json!({ "user": $user })
         );
         if let Some(used) = delegated {
@@ -214,8 +212,9 @@ macro_rules! record_user_change {
         row
     }};
 }
+pub(crate) use record_user_change;
 
-fn check_email(email: &str) -> Result<String, StoreError> {
+pub(crate) fn check_email(email: &str) -> Result<String, StoreError> {
     let email = email.trim();
     let valid = email.len() <= 254
         && !email.chars().any(char::is_whitespace)
@@ -232,13 +231,69 @@ fn check_email(email: &str) -> Result<String, StoreError> {
     }
 }
 
-fn check_name(name: &str) -> Result<String, StoreError> {
+pub(crate) fn check_name(name: &str) -> Result<String, StoreError> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(invalid("name", "must be 1 to 200 characters"));
     }
     Ok(name.to_owned())
 }
+
+/// Writes an invitation (checked input) inside the caller's write transaction, audited in the
+/// tenant's chain (and the reseller's, for a delegated one); evaluates to the `ManagedUser`.
+/// Also used by `create_customer` for a new customer's first admin.
+macro_rules! insert_invitation {
+    ($conn:ident, $d:ident, $scope:expr, $tenant_id:expr, $email:expr, $name:expr, $roles:expr, $audit:expr, $delegated:expr) => {{
+        let tenant_id: &str = $tenant_id;
+        let email: String = $email;
+        let name: String = $name;
+        let roles: &crate::users::RoleSet = &$roles;
+        let audit: &crate::model::NewAuditEntry = $audit;
+        let taken: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM users WHERE tenant_id = $1 AND lower(email) = lower($2) \
+             AND deleted_at IS NULL",
+        )
+        .bind(tenant_id)
+        .bind(&email)
+        .fetch_one(&mut *$conn)
+        .await?;
+        if taken > 0 {
+            return Err(crate::StoreError::Invalid {
+                field: "email",
+                message: "is already used in this tenant".into(),
+            });
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let now = chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6);
+        sqlx::query(
+            "INSERT INTO users (id, tenant_id, issuer, subject, email, display_name, created_at, \
+             invited_at, invited_by, version) VALUES ($1, $2, '', $3, $4, $5, $6, $6, $7, 1)",
+        )
+        .bind(&id)
+        .bind(tenant_id)
+        .bind(format!("invitation:{id}"))
+        .bind(&email)
+        .bind(&name)
+        .bind(now)
+        .bind(&audit.actor)
+        .execute(&mut *$conn)
+        .await
+        .map_err(crate::StoreError::from_db)?;
+        crate::users::insert_roles!($conn, tenant_id, &id, roles, now);
+        let mut entry = audit.of("user.invited", format!("user:{id}"));
+        let mut after = roles.state();
+        after["email"] = email.clone().into();
+        after["name"] = name.clone().into();
+        entry.after_state = Some(after.to_string());
+        crate::users::record_user_change!($conn, $d, tenant_id, entry, $delegated, &id);
+        let Some(user) = crate::identity::live_user!($conn, $d, $scope, &id) else {
+            return Err(crate::StoreError::NotFound { entity: "user" });
+        };
+        let roles = crate::users::roles_of!($conn, tenant_id, &id);
+        crate::users::ManagedUser { user, roles }
+    }};
+}
+pub(crate) use insert_invitation;
 
 impl Store {
     /// A page of a tenant's live users by email (after `after`, an email), with their roles:
@@ -330,46 +385,17 @@ impl Store {
         let name = check_name(&invitation.name)?;
         invitation.roles.validate()?;
         scoped!(self, scope, write, |conn, d| {
-            let taken: i64 = sqlx::query_scalar(
-                "SELECT count(*) FROM users WHERE tenant_id = $1 AND lower(email) = lower($2) \
-                 AND deleted_at IS NULL",
-            )
-            .bind(tenant_id)
-            .bind(&email)
-            .fetch_one(&mut *conn)
-            .await?;
-            if taken > 0 {
-                return Err(invalid("email", "is already used in this tenant"));
-            }
-            let id = uuid::Uuid::new_v4().to_string();
-            let now = chrono::SubsecRound::trunc_subsecs(Utc::now(), 6);
-            sqlx::query(
-                "INSERT INTO users (id, tenant_id, issuer, subject, email, display_name, created_at, \
-                 invited_at, invited_by, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, 1)",
-            )
-            .bind(&id)
-            .bind(tenant_id)
-            .bind(INVITATION_ISSUER)
-            .bind(format!("invitation:{id}"))
-            .bind(&email)
-            .bind(&name)
-            .bind(now)
-            .bind(&audit.actor)
-            .execute(&mut *conn)
-            .await
-            .map_err(StoreError::from_db)?;
-            insert_roles!(conn, tenant_id, &id, invitation.roles, now);
-            let mut entry = audit.of("user.invited", format!("user:{id}"));
-            let mut after = invitation.roles.state();
-            after["email"] = email.clone().into();
-            after["name"] = name.clone().into();
-            entry.after_state = Some(after.to_string());
-            record_user_change!(conn, d, tenant_id, entry, delegated, &id);
-            let Some(user) = live_user!(conn, d, scope, &id) else {
-                return Err(StoreError::NotFound { entity: "user" });
-            };
-            let roles = roles_of!(conn, tenant_id, &id);
-            Ok(ManagedUser { user, roles })
+            Ok(insert_invitation!(
+                conn,
+                d,
+                scope,
+                tenant_id,
+                email,
+                name,
+                invitation.roles,
+                audit,
+                delegated
+            ))
         })
     }
 

@@ -746,7 +746,69 @@ async fn a_customer_suspended_or_renamed_by_hand_in_sql_is_seen_by_the_next_requ
     );
 }
 
+async fn a_new_customers_first_admin_is_invited_with_it_or_nothing_is_written(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let input = |email: &str| {
+        json!({ "input": { "slug": "lakeside-tools", "name": "Lakeside Tools", "region": "NA",
+                           "firstAdmin": { "email": email, "name": "Lee Owner" } } })
+    };
+    // A bad first admin refuses the whole creation.
+    let bad = app
+        .as_user("admin@northwind.test", NW, &create(), input("not an email"))
+        .await;
+    assert_eq!(bad.first_code(), Some("BAD_USER_INPUT"), "{:?}", bad.body);
+    assert_eq!(bad.body["errors"][0]["extensions"]["field"], "email");
+    let directory = app.store.load_directory().await.unwrap();
+    assert!(
+        directory.tenant_by_slug("lakeside-tools").is_none(),
+        "no customer"
+    );
+
+    let r = app
+        .as_user(
+            "admin@northwind.test",
+            NW,
+            &create(),
+            input("owner@lakeside.test"),
+        )
+        .await;
+    assert_eq!(
+        r.body["data"]["createCustomer"]["customer"]["slug"], "lakeside-tools",
+        "{:?}",
+        r.body
+    );
+    let owner = app.user("owner@lakeside.test").await;
+    assert_eq!(owner.status(), portico_store::model::UserStatus::Invited);
+    let directory = app.store.load_directory().await.unwrap();
+    let lakeside = directory
+        .tenant_by_slug("lakeside-tools")
+        .unwrap()
+        .id
+        .clone();
+    assert_eq!(owner.tenant_id, lakeside);
+    let roles = app
+        .store
+        .managed_user(&TenantScope::single(lakeside.clone()), &owner.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .roles;
+    assert_eq!(
+        roles.iter().map(|a| a.role).collect::<Vec<_>>(),
+        [portico_store::model::Role::CustomerAdmin]
+    );
+    let log = app
+        .store
+        .audit_entries(&TenantScope::single(lakeside.clone()), &lakeside)
+        .await
+        .unwrap();
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["customer.created", "user.invited"]);
+    assert_eq!(log[1].actor, app.user("admin@northwind.test").await.id);
+}
+
 on_both_backends!(
+    a_new_customers_first_admin_is_invited_with_it_or_nothing_is_written,
     a_reseller_admin_creates_a_customer_that_its_staff_read_back_on_the_next_request,
     a_bad_slug_name_or_region_is_refused_by_name_and_writes_nothing,
     an_update_is_read_back_by_the_reseller_the_customers_admin_and_users_and_both_chains,
