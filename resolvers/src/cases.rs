@@ -94,6 +94,9 @@ pub struct Explanation {
     pub decision: Decision,
     pub resource: Resource,
     pub actor: String,
+    /// The delegations whose scopes are in the resource's facts: held by the actor's tenant on
+    /// the resource's tenant, active and assigned to the actor (`id (SCOPES; ends …)`).
+    pub delegations: Vec<String>,
 }
 
 impl CaseWorld {
@@ -259,11 +262,65 @@ impl CaseWorld {
             Some(field) => authorizer.decide_field(access.actor(), action, &facts, field),
             None => authorizer.decide(access.actor(), action, &facts),
         };
+        let delegations = match self.tenant_of(resource) {
+            Some(tenant) if !facts.delegated_scopes().is_empty() => {
+                self.delegations_used(email, &tenant).await?
+            }
+            _ => Vec::new(),
+        };
         Ok(Explanation {
             decision,
             resource: facts,
             actor: format!("{:?}", access.actor()),
+            delegations,
         })
+    }
+
+    /// The tenant a resource belongs to, where its name says (`customer:`, `tenant:`, `audit:`,
+    /// `delegation:CUSTOMER>…`, `user:EMAIL`).
+    fn tenant_of(&self, resource: &ResourceRef) -> Option<String> {
+        let slug = match resource.kind.as_str() {
+            "customer" | "tenant" | "audit" => resource.name.as_str(),
+            "delegation" => resource.name.split_once('>')?.0,
+            "user" => {
+                return self
+                    .callers
+                    .get(&resource.name)
+                    .map(|c| c.tenant.id.clone());
+            }
+            _ => return None,
+        };
+        self.directory.tenant_by_slug(slug).map(|t| t.id.clone())
+    }
+
+    /// The delegations `email` uses on `tenant` now: held by their tenant, active, assigned
+    /// to them.
+    async fn delegations_used(&self, email: &str, tenant: &str) -> Result<Vec<String>, CaseError> {
+        let Some(caller) = self.callers.get(email) else {
+            return Ok(Vec::new());
+        };
+        let now = Utc::now();
+        let held = self
+            .store
+            .delegations(&TenantScope::single(caller.tenant.id.clone()))
+            .await?;
+        Ok(held
+            .iter()
+            .filter(|d| {
+                d.customer_id == tenant
+                    && d.reseller_id == caller.tenant.id
+                    && d.usable_by(&caller.user.id, now)
+            })
+            .map(|d| {
+                let scopes: Vec<&str> = d.scopes.iter().map(|s| s.as_str()).collect();
+                format!(
+                    "{} ({}; ends {})",
+                    d.id,
+                    scopes.join(", "),
+                    d.expires_at.format("%Y-%m-%d")
+                )
+            })
+            .collect())
     }
 
     /// Runs every case of the files.

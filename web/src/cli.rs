@@ -285,6 +285,9 @@ async fn policy(config: &Config, command: PolicyCommand) -> anyhow::Result<()> {
             println!("  reason:   {}", e.decision.reason);
             println!("  actor:    {}", e.actor);
             println!("  resource: {:?}", e.resource);
+            for d in &e.delegations {
+                println!("  delegation: {d}");
+            }
             Ok(())
         }
     };

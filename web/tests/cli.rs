@@ -408,6 +408,25 @@ fn policy_commands_on_a_checkout_without_data_use_a_temporary_demo_database() {
         "customer:prairie-supply",
     ]);
     assert!(ok && out.contains("DENY: rep-eu@northwind.test"), "{out}");
+    // A delegated decision names the delegation and its scopes.
+    let (ok, out) = run(&[
+        "policy",
+        "explain",
+        "--user",
+        "admin@northwind.test",
+        "--action",
+        "manage",
+        "--resource",
+        "user:buyer@alpine.test",
+    ]);
+    let alpine = portico_store::seed::demo_id("delegation", "alpine-northwind");
+    assert!(ok && out.contains("ALLOW: admin@northwind.test"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "delegation: {alpine} (USER_ADMIN, SETTINGS_ADMIN; ends 2028-06-01)"
+        )),
+        "{out}"
+    );
     assert!(
         !checkout.path().join("data").exists(),
         "no data dir (nor an empty portico.db) is left behind"
