@@ -58,6 +58,33 @@ fn scope_model(s: DelegatedScope) -> model::DelegatedScope {
     }
 }
 
+/// The delegation an id names, with its customer and the caller's delegation scope, if the
+/// caller may see it; NOT_FOUND otherwise, whether it exists elsewhere or not at all.
+async fn visible_delegation(
+    ctx: &Context<'_>,
+    id: &ID,
+) -> async_graphql::Result<(model::Delegation, model::Tenant, TenantScope)> {
+    let access: &Access = access(ctx)?;
+    let not_found = || ApiError::NotFound("delegation").extend();
+    let raw = decode_id("Delegation", id).ok_or_else(not_found)?;
+    let scope = access.scope(Kind::Delegation);
+    if scope.is_empty() {
+        return Err(not_found());
+    }
+    let rows = store(ctx)?.delegations(&scope).await.map_err(store_error)?;
+    let row = rows
+        .into_iter()
+        .find(|d| d.id == raw)
+        .ok_or_else(not_found)?;
+    Delegation::visible(access, &row, Utc::now()).ok_or_else(not_found)?;
+    let customer = access
+        .directory()
+        .tenant(&row.customer_id)
+        .cloned()
+        .ok_or_else(not_found)?;
+    Ok((row, customer, scope))
+}
+
 /// Approve or revoke: NOT_FOUND unless the caller may see the delegation, FORBIDDEN unless it may
 /// do this to it.
 async fn change(
@@ -68,26 +95,16 @@ async fn change(
     let caller = caller(ctx)?;
     let access: &Access = access(ctx)?;
     let store = store(ctx)?;
-    let not_found = || ApiError::NotFound("delegation").extend();
-    let raw = decode_id("Delegation", &input.id).ok_or_else(not_found)?;
-    let scope = access.scope(Kind::Delegation);
-    if scope.is_empty() {
-        return Err(not_found());
-    }
-    let rows = store.delegations(&scope).await.map_err(store_error)?;
-    let row = rows.iter().find(|d| d.id == raw).ok_or_else(not_found)?;
+    let (row, customer, scope) = visible_delegation(ctx, &input.id).await?;
+    let raw = row.id.clone();
     let now = Utc::now();
-    Delegation::visible(access, row, now).ok_or_else(not_found)?;
-    let customer = access
-        .directory()
-        .tenant(&row.customer_id)
-        .ok_or_else(not_found)?;
+    let not_found = || ApiError::NotFound("delegation").extend();
     let action = match change {
         DelegationChange::Approve => Action::Approve,
         DelegationChange::Decline => Action::Decline,
         DelegationChange::Revoke => Action::Revoke,
     };
-    let decision = access.decide(action, &access.facts(Kind::Delegation, customer));
+    let decision = access.decide(action, &access.facts(Kind::Delegation, &customer));
     if !decision.allowed {
         return Err(ApiError::Forbidden.extend());
     }
@@ -217,21 +234,11 @@ impl DelegationMutations {
         let caller = caller(ctx)?;
         let access: &Access = access(ctx)?;
         let store = store(ctx)?;
-        let not_found = || ApiError::NotFound("delegation").extend();
-        let raw = decode_id("Delegation", &input.id).ok_or_else(not_found)?;
-        let scope = access.scope(Kind::Delegation);
-        if scope.is_empty() {
-            return Err(not_found());
-        }
-        let rows = store.delegations(&scope).await.map_err(store_error)?;
-        let row = rows.iter().find(|d| d.id == raw).ok_or_else(not_found)?;
+        let (row, customer, _) = visible_delegation(ctx, &input.id).await?;
+        let raw = row.id.clone();
         let now = Utc::now();
-        Delegation::visible(access, row, now).ok_or_else(not_found)?;
-        let customer = access
-            .directory()
-            .tenant(&row.customer_id)
-            .ok_or_else(not_found)?;
-        let decision = access.decide(Action::Manage, &access.facts(Kind::Delegation, customer));
+        let not_found = || ApiError::NotFound("delegation").extend();
+        let decision = access.decide(Action::Manage, &access.facts(Kind::Delegation, &customer));
         if !decision.allowed {
             return Err(ApiError::Forbidden.extend());
         }
