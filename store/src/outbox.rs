@@ -16,11 +16,12 @@ pub enum Topic {
     User,
     IdentityProvider,
     FeatureFlag,
+    SupportWindow,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 8] = [
+    pub const ALL: [Topic; 9] = [
         Topic::Listing,
         Topic::MasterProduct,
         Topic::ContractPrice,
@@ -29,6 +30,7 @@ impl Topic {
         Topic::User,
         Topic::IdentityProvider,
         Topic::FeatureFlag,
+        Topic::SupportWindow,
     ];
 
     /// The string stored in `outbox.topic`.
@@ -42,6 +44,7 @@ impl Topic {
             Topic::User => "user.changed",
             Topic::IdentityProvider => "identity_provider.changed",
             Topic::FeatureFlag => "feature_flag.changed",
+            Topic::SupportWindow => "support_window.changed",
         }
     }
 
