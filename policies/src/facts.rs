@@ -63,6 +63,8 @@ fact_enum!(Kind {
     Product = "product",
     // A tenant's audit log (its hash chain), whoever wrote the rows.
     Audit = "audit",
+    // The support windows platform staff open on a tenant (the tenant looked at).
+    Support = "support",
 });
 fact_enum!(Action {
     Read = "read",
@@ -74,6 +76,8 @@ fact_enum!(Action {
     Price = "price",
     Manage = "manage",
     Assign = "assign",
+    // Open a support window on a tenant.
+    Open = "open",
 });
 
 /// Who asks: their roles and regions in the request's tenant context. `tenant_kind` is `None`
@@ -137,6 +141,9 @@ pub struct Resource {
     pub owner_kind: TenantKind,
     /// A product: the listing is ACTIVE. Everything else is always live.
     pub live: bool,
+    /// The caller holds an open support window on the resource's tenant (only platform staff
+    /// open them; what a window allows is the policy's to say).
+    pub support_window: bool,
 }
 
 impl Resource {
@@ -160,7 +167,15 @@ impl Resource {
             delegated_scopes,
             owner_kind,
             live: true,
+            support_window: false,
         }
+    }
+
+    /// The same facts as seen through an open support window on the resource's tenant (or
+    /// not).
+    pub fn in_support_window(mut self, open: bool) -> Resource {
+        self.support_window = open;
+        self
     }
 
     /// The same facts for a listing that is not ACTIVE (draft or inactive).
