@@ -19,8 +19,7 @@ const END: &str = "mutation($input: EndSupportAccessInput!) { endSupportAccess(i
 const WINDOWS: &str =
     "query($t: ID) { supportWindows(tenantId: $t) { id tenant { slug } openedBy reason open } }";
 const CATALOG: &str = "query($t: ID) { products(tenantId: $t, first: 100, filter: { brand: \"Northwind\" }) { edges { node { sku status listPrice { amount currency } costPrice { amount currency } } } } }";
-const TENANT_USERS: &str =
-    "query($id: ID!) { node(id: $id) { ... on Tenant { slug users(first: 50) { edges { node { email } } } } } }";
+const TENANT_USERS: &str = "query($id: ID!) { node(id: $id) { ... on Tenant { slug users(first: 50) { edges { node { email } } } } } }";
 const CUSTOMER: &str = "query($id: ID!) { customer(id: $id) { name region users { email } contractPrices { sku amount { amount currency } } } }";
 const AUDIT: &str = "query($t: ID) { auditLog(tenantId: $t, first: 50) { edges { node { action actor target reason } } } }";
 
@@ -72,14 +71,23 @@ fn emails(users: &Value) -> Vec<String> {
         .as_array()
         .unwrap_or_else(|| panic!("{users}"))
         .iter()
-        .map(|u| u["node"].get("email").unwrap_or(&u["email"]).as_str().unwrap().to_owned())
+        .map(|u| {
+            u["node"]
+                .get("email")
+                .unwrap_or(&u["email"])
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect()
 }
 
 fn masked(r: &Value, path: &[&str]) -> bool {
-    r["errors"].as_array().into_iter().flatten().any(|e| {
-        e["extensions"]["code"] == "FIELD_MASKED" && e["path"] == json!(path)
-    })
+    r["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|e| e["extensions"]["code"] == "FIELD_MASKED" && e["path"] == json!(path))
 }
 
 /// Opens a window through the API as `email`; the window's node.
@@ -99,7 +107,12 @@ async fn northwind_as(app: &TestApp, email: &str) -> (Vec<String>, Value, Option
         .await;
     assert!(catalog.body["errors"].is_null(), "{:?}", catalog.body);
     let users = app
-        .as_user(email, PL, TENANT_USERS, json!({ "id": tenant_id("northwind") }))
+        .as_user(
+            email,
+            PL,
+            TENANT_USERS,
+            json!({ "id": tenant_id("northwind") }),
+        )
         .await;
     let audit = app
         .as_user(email, PL, AUDIT, json!({ "t": tenant_id("northwind") }))
@@ -143,7 +156,13 @@ async fn second_platform_admin(app: &TestApp) -> String {
         .await
         .unwrap();
     app.store
-        .accept_invitation(&scope, &ops.issuer, "ops2-subject", "ops2@platform.test", Utc::now())
+        .accept_invitation(
+            &scope,
+            &ops.issuer,
+            "ops2-subject",
+            "ops2@platform.test",
+            Utc::now(),
+        )
         .await
         .unwrap()
         .expect("the invitation binds");
@@ -168,19 +187,35 @@ async fn a_platform_admin_sees_the_directory_and_nothing_inside_northwind_withou
     let app = TestApp::spawn(db).await;
     let (catalog, users, audit) = northwind_as(&app, OPS).await;
     assert!(catalog.is_empty(), "no catalog: {catalog:?}");
-    assert_eq!(users["data"]["node"]["slug"], "northwind", "the profile is the directory's");
+    assert_eq!(
+        users["data"]["node"]["slug"], "northwind",
+        "the profile is the directory's"
+    );
     assert!(users["data"]["node"]["users"].is_null(), "{users}");
     assert!(masked(&users, &["node", "users"]), "{users}");
-    assert_eq!(audit.as_deref(), Some("FORBIDDEN"), "a tenant it sees, a log it may not read");
+    assert_eq!(
+        audit.as_deref(),
+        Some("FORBIDDEN"),
+        "a tenant it sees, a log it may not read"
+    );
 
     // The directory: every customer's profile, but not its users or contract prices.
     let r = app
-        .as_user(OPS, PL, CUSTOMER, json!({ "id": customer_id("alpine-dealers") }))
+        .as_user(
+            OPS,
+            PL,
+            CUSTOMER,
+            json!({ "id": customer_id("alpine-dealers") }),
+        )
         .await;
     let c = &r.body["data"]["customer"];
     assert_eq!(c["name"], "Alpine Dealers");
     assert_eq!(c["region"], "EU");
-    assert!(c["users"].is_null() && c["contractPrices"].is_null(), "{:?}", r.body);
+    assert!(
+        c["users"].is_null() && c["contractPrices"].is_null(),
+        "{:?}",
+        r.body
+    );
     assert!(masked(&r.body, &["customer", "users"]));
     assert!(masked(&r.body, &["customer", "contractPrices"]));
     let list = app
@@ -207,7 +242,13 @@ async fn a_platform_admin_opens_a_window_with_a_reason_and_reads_northwinds_cata
 ) {
     let app = TestApp::spawn(db).await;
     let before = Utc::now();
-    let w = begin(&app, OPS, &tenant_id("northwind"), "ticket 4711: prices look wrong").await;
+    let w = begin(
+        &app,
+        OPS,
+        &tenant_id("northwind"),
+        "ticket 4711: prices look wrong",
+    )
+    .await;
     assert_eq!(w["tenant"]["slug"], "northwind");
     assert_eq!(w["openedBy"], OPS);
     assert_eq!(w["reason"], "ticket 4711: prices look wrong");
@@ -228,9 +269,18 @@ async fn a_platform_admin_opens_a_window_with_a_reason_and_reads_northwinds_cata
         .find(|e| e["node"]["sku"] == "NW-TURBINE")
         .unwrap_or_else(|| panic!("{:?}", catalog.body))["node"]
         .clone();
-    assert_eq!(turbine["listPrice"], json!({ "amount": "1200.00", "currency": "EUR" }));
-    assert_eq!(turbine["costPrice"], json!({ "amount": "700.00", "currency": "EUR" }));
-    assert!(skus(&catalog.body).contains(&"NW-ALP-SE".to_owned()), "restricted listings too");
+    assert_eq!(
+        turbine["listPrice"],
+        json!({ "amount": "1200.00", "currency": "EUR" })
+    );
+    assert_eq!(
+        turbine["costPrice"],
+        json!({ "amount": "700.00", "currency": "EUR" })
+    );
+    assert!(
+        skus(&catalog.body).contains(&"NW-ALP-SE".to_owned()),
+        "restricted listings too"
+    );
 
     // Its users and its log (which shows the window's opening).
     let (_, users, audit) = northwind_as(&app, OPS).await;
@@ -244,11 +294,21 @@ async fn a_platform_admin_opens_a_window_with_a_reason_and_reads_northwinds_cata
         .await;
     let opened = &log.body["data"]["auditLog"]["edges"][0]["node"];
     assert_eq!(opened["action"], "support.opened");
-    assert!(opened["reason"].as_str().unwrap().contains("ticket 4711: prices look wrong"));
+    assert!(
+        opened["reason"]
+            .as_str()
+            .unwrap()
+            .contains("ticket 4711: prices look wrong")
+    );
 
     // Only northwind: its customers' users stay masked, contoso's catalog stays empty.
     let alpine = app
-        .as_user(OPS, PL, CUSTOMER, json!({ "id": customer_id("alpine-dealers") }))
+        .as_user(
+            OPS,
+            PL,
+            CUSTOMER,
+            json!({ "id": customer_id("alpine-dealers") }),
+        )
         .await;
     assert!(alpine.body["data"]["customer"]["users"].is_null());
     let contoso = app
@@ -266,7 +326,12 @@ async fn a_platform_admin_opens_a_window_with_a_reason_and_reads_northwinds_cata
                  "reason": "ticket 4711: prices look wrong", "open": true }])
     );
     let other = app
-        .as_user("admin@contoso.test", "contoso.localhost", WINDOWS, json!({}))
+        .as_user(
+            "admin@contoso.test",
+            "contoso.localhost",
+            WINDOWS,
+            json!({}),
+        )
         .await;
     assert_eq!(other.body["data"]["supportWindows"], json!([]));
     let asked = app
@@ -279,9 +344,18 @@ async fn a_platform_admin_opens_a_window_with_a_reason_and_reads_northwinds_cata
         .await;
     assert_eq!(asked.first_code(), Some("NOT_FOUND"));
     let staff = app
-        .as_user("pricing@northwind.test", NW, WINDOWS, json!({ "t": tenant_id("northwind") }))
+        .as_user(
+            "pricing@northwind.test",
+            NW,
+            WINDOWS,
+            json!({ "t": tenant_id("northwind") }),
+        )
         .await;
-    assert_eq!(staff.first_code(), Some("FORBIDDEN"), "for its admins, not all its staff");
+    assert_eq!(
+        staff.first_code(),
+        Some("FORBIDDEN"),
+        "for its admins, not all its staff"
+    );
     let mine = app.as_user(OPS, PL, WINDOWS, json!({})).await;
     assert_eq!(mine.body["data"]["supportWindows"][0]["id"], w["id"]);
 }
@@ -291,13 +365,28 @@ async fn a_window_on_a_customer_shows_its_users_and_contract_prices_and_nothing_
 ) {
     let app = TestApp::spawn(db).await;
     // A Customer id, as `customers` hands it out, names the tenant too.
-    let w = begin(&app, OPS, &customer_id("alpine-dealers"), "a buyer cannot sign in").await;
+    let w = begin(
+        &app,
+        OPS,
+        &customer_id("alpine-dealers"),
+        "a buyer cannot sign in",
+    )
+    .await;
     assert_eq!(w["tenant"]["slug"], "alpine-dealers");
     let r = app
-        .as_user(OPS, PL, CUSTOMER, json!({ "id": customer_id("alpine-dealers") }))
+        .as_user(
+            OPS,
+            PL,
+            CUSTOMER,
+            json!({ "id": customer_id("alpine-dealers") }),
+        )
         .await;
     let c = &r.body["data"]["customer"];
-    assert!(emails(&c["users"]).contains(&"buyer@alpine.test".into()), "{:?}", r.body);
+    assert!(
+        emails(&c["users"]).contains(&"buyer@alpine.test".into()),
+        "{:?}",
+        r.body
+    );
     assert!(
         c["contractPrices"]
             .as_array()
@@ -308,13 +397,19 @@ async fn a_window_on_a_customer_shows_its_users_and_contract_prices_and_nothing_
         r.body
     );
     let (catalog, _, audit) = northwind_as(&app, OPS).await;
-    assert!(catalog.is_empty(), "a window on alpine is not one on northwind");
+    assert!(
+        catalog.is_empty(),
+        "a window on alpine is not one on northwind"
+    );
     assert_eq!(audit.as_deref(), Some("FORBIDDEN"));
     // Alpine's admin sees the window on alpine; northwind's admin does not.
     let alpine = app
         .as_user("admin@alpine.test", NW, WINDOWS, json!({}))
         .await;
-    assert_eq!(alpine.body["data"]["supportWindows"][0]["reason"], "a buyer cannot sign in");
+    assert_eq!(
+        alpine.body["data"]["supportWindows"][0]["reason"],
+        "a buyer cannot sign in"
+    );
     let northwind = app
         .as_user("admin@northwind.test", NW, WINDOWS, json!({}))
         .await;
@@ -348,7 +443,12 @@ async fn inside_a_window_a_platform_admin_still_cannot_write_and_a_refusal_write
     ];
     for (mutation, variables) in attempts {
         let r = app.as_user(OPS, PL, mutation, variables).await;
-        assert_eq!(r.first_code(), Some("FORBIDDEN"), "{mutation}: {:?}", r.body);
+        assert_eq!(
+            r.first_code(),
+            Some("FORBIDDEN"),
+            "{mutation}: {:?}",
+            r.body
+        );
     }
     // A listing is changed on its reseller's portal, where platform staff do not sign in:
     // through the platform's portal it is not found at all.
@@ -361,7 +461,11 @@ async fn inside_a_window_a_platform_admin_still_cannot_write_and_a_refusal_write
         )
         .await;
     assert_eq!(r.first_code(), Some("NOT_FOUND"), "{:?}", r.body);
-    assert_eq!(written(&app).await, before, "nothing written by any refusal");
+    assert_eq!(
+        written(&app).await,
+        before,
+        "nothing written by any refusal"
+    );
     assert_eq!(app.user("buyer@alpine.test").await.deactivated_at, None);
     let (_, v) = turbine(&app).await;
     assert_eq!(v, version, "the listing is unchanged");
@@ -397,8 +501,15 @@ async fn a_window_ends_on_time_and_access_ends_with_it(db: TestDb) {
     let own = TenantScope::single(platform.clone());
     let at = |t| app.store.open_support_windows(&own, &ops.id, t);
     let last = past.ends_at - Duration::microseconds(1);
-    assert_eq!(at(last).await.unwrap(), vec![past.clone()], "open until its end");
-    assert!(at(past.ends_at).await.unwrap().is_empty(), "closed at its end");
+    assert_eq!(
+        at(last).await.unwrap(),
+        vec![past.clone()],
+        "open until its end"
+    );
+    assert!(
+        at(past.ends_at).await.unwrap().is_empty(),
+        "closed at its end"
+    );
     let (catalog, users, code) = northwind_as(&app, OPS).await;
     assert!(catalog.is_empty() && users["data"]["node"]["users"].is_null());
     assert_eq!(code.as_deref(), Some("FORBIDDEN"));
@@ -420,7 +531,14 @@ async fn a_window_ends_on_time_and_access_ends_with_it(db: TestDb) {
 
     // Opened 25 minutes ago for 30: open for five more, and the same reads succeed.
     app.store
-        .begin_support_window(&both, &nw, OPS, &request, &audit, Utc::now() - Duration::minutes(25))
+        .begin_support_window(
+            &both,
+            &nw,
+            OPS,
+            &request,
+            &audit,
+            Utc::now() - Duration::minutes(25),
+        )
         .await
         .unwrap();
     let (catalog, _, code) = northwind_as(&app, OPS).await;
@@ -463,11 +581,21 @@ async fn ending_a_window_early_ends_access_and_both_audit_logs_show_begin_and_en
         .take(2)
         .map(|e| e["node"]["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions, ["support.ended", "support.opened"], "{:?}", nw_log.body);
+    assert_eq!(
+        actions,
+        ["support.ended", "support.opened"],
+        "{:?}",
+        nw_log.body
+    );
     for row in rows.iter().take(2) {
         assert_eq!(row["node"]["actor"], ops.id);
         assert_eq!(row["node"]["target"], format!("support_window:{raw}"));
-        assert!(row["node"]["reason"].as_str().unwrap().contains("INC-42 catalog import"));
+        assert!(
+            row["node"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("INC-42 catalog import")
+        );
     }
     // The platform's log, as the platform admin reads it: the same two, naming northwind.
     let pl_log = app.as_user(OPS, PL, AUDIT, json!({})).await;
@@ -477,13 +605,23 @@ async fn ending_a_window_early_ends_access_and_both_audit_logs_show_begin_and_en
         .take(2)
         .map(|e| e["node"]["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions, ["support.ended", "support.opened"], "{:?}", pl_log.body);
+    assert_eq!(
+        actions,
+        ["support.ended", "support.opened"],
+        "{:?}",
+        pl_log.body
+    );
     for row in rows.iter().take(2) {
         assert_eq!(
             row["node"]["target"],
             format!("tenant:{}/support_window:{raw}", tenant("northwind"))
         );
-        assert!(row["node"]["reason"].as_str().unwrap().contains("INC-42 catalog import"));
+        assert!(
+            row["node"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("INC-42 catalog import")
+        );
     }
     // Both chains still verify.
     for slug in ["northwind", "platform"] {
@@ -532,25 +670,46 @@ async fn a_user_who_is_not_a_platform_admin_cannot_open_a_window(db: TestDb) {
     let before = written(&app).await;
     for (email, target, code) in [
         ("admin@northwind.test", tenant_id("northwind"), "FORBIDDEN"),
-        ("admin@northwind.test", customer_id("alpine-dealers"), "FORBIDDEN"),
+        (
+            "admin@northwind.test",
+            customer_id("alpine-dealers"),
+            "FORBIDDEN",
+        ),
         ("admin@northwind.test", tenant_id("contoso"), "NOT_FOUND"),
         ("admin@alpine.test", tenant_id("northwind"), "FORBIDDEN"),
-        ("buyer@alpine.test", customer_id("harbor-tools"), "NOT_FOUND"),
+        (
+            "buyer@alpine.test",
+            customer_id("harbor-tools"),
+            "NOT_FOUND",
+        ),
     ] {
         let r = app
             .as_user(email, NW, BEGIN, begin_input(&target, "curious", 10))
             .await;
-        assert_eq!(r.first_code(), Some(code), "{email} → {target}: {:?}", r.body);
+        assert_eq!(
+            r.first_code(),
+            Some(code),
+            "{email} → {target}: {:?}",
+            r.body
+        );
     }
     // Nor the platform admin on the platform itself: its own data needs no window.
     let r = app
-        .as_user(OPS, PL, BEGIN, begin_input(&tenant_id("platform"), "curious", 10))
+        .as_user(
+            OPS,
+            PL,
+            BEGIN,
+            begin_input(&tenant_id("platform"), "curious", 10),
+        )
         .await;
     assert_eq!(r.first_code(), Some("FORBIDDEN"));
     assert_eq!(written(&app).await, before, "no refusal writes");
     // Anonymous callers are asked to sign in.
     let anonymous = app
-        .graphql_with(PL, json!({ "query": BEGIN, "variables": begin_input(&tenant_id("northwind"), "x", 1) }))
+        .graphql_with(
+            PL,
+            json!({ "query": BEGIN, "variables": begin_input(&tenant_id("northwind"), "x", 1) }),
+        )
         .await;
     assert_eq!(anonymous.first_code(), Some("UNAUTHENTICATED"));
 }
@@ -570,7 +729,12 @@ async fn bad_minutes_or_reason_name_the_field_and_write_nothing(db: TestDb) {
         let r = app
             .as_user(OPS, PL, BEGIN, begin_input(&nw, &reason, minutes))
             .await;
-        assert_eq!(r.first_code(), Some("BAD_USER_INPUT"), "{minutes} {reason:?}: {:?}", r.body);
+        assert_eq!(
+            r.first_code(),
+            Some("BAD_USER_INPUT"),
+            "{minutes} {reason:?}: {:?}",
+            r.body
+        );
         assert_eq!(r.body["errors"][0]["extensions"]["field"], field);
     }
     assert_eq!(written(&app).await, before, "nothing written");
@@ -579,9 +743,15 @@ async fn bad_minutes_or_reason_name_the_field_and_write_nothing(db: TestDb) {
     let r = app
         .as_user(OPS, PL, BEGIN, begin_input(&nw, "one", 240))
         .await;
-    assert_eq!(r.body["data"]["beginSupportAccess"]["supportWindow"]["open"], true);
+    assert_eq!(
+        r.body["data"]["beginSupportAccess"]["supportWindow"]["open"],
+        true
+    );
     let r = app
         .as_user(OPS, PL, BEGIN, begin_input(&nw, "one", 1))
         .await;
-    assert_eq!(r.body["data"]["beginSupportAccess"]["supportWindow"]["open"], true);
+    assert_eq!(
+        r.body["data"]["beginSupportAccess"]["supportWindow"]["open"],
+        true
+    );
 }
