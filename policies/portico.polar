@@ -4,20 +4,30 @@
 # (Polar classes: Caller for the actor and Object for the resource; Oso reserves Actor and
 # Resource.)
 #   actor:    signed_in, tenant_kind (PLATFORM | RESELLER | CUSTOMER | NONE), roles, regions
-#   resource: kind (portal | tenant | customer | user | delegation | product | audit), relation of the resource's
+#   resource: kind (portal | tenant | customer | user | delegation | product | audit | support), relation of the resource's
 #             tenant to the actor's (SELF | SAME | OWN_CUSTOMER | OWN_RESELLER | PLATFORM_SCOPE |
 #             UNRELATED), region ("" when none), visibility (ALL | GRANTED_TO_ME | NOT_GRANTED),
 #             delegated_scopes (the delegated scopes the actor's tenant holds, active and unexpired, on the
 #             resource's tenant: USER_ADMIN | SETTINGS_ADMIN | SUPPORT_READONLY), owner_kind,
-#             live (a product: the listing is ACTIVE; everything else: true).
+#             live (a product: the listing is ACTIVE; everything else: true), support_window
+#             (the caller holds an open support window on the resource's tenant: only platform
+#             staff open them, for a time and with a reason; for kind support, relation SELF is
+#             a window the caller opened).
 #             For a product, region is the caller's tenant region when the listing is sold
 #             there ("" otherwise), and visibility is ALL, GRANTED_TO_ME (a restricted listing
 #             whose assortment names the caller's tenant) or NOT_GRANTED.
 #   action:   read | request | approve | decline | revoke | update | price | manage | assign |
-#             create | suspend
+#             create | suspend | open
 #             (manage: invite, change the roles of, deactivate or reactivate a user; assign: hand
 #             out a role, named by the field; create: a customer, whose facts are those it will
-#             have, under the actor's tenant; suspend: suspend or resume a customer)
+#             have, under the actor's tenant; suspend: suspend or resume a customer; open: a
+#             support window)
+#
+# Platform staff see the directory (tenants' and customers' profiles, domains, delegations)
+# and nothing inside a tenant unless they hold a support window on it: then they read that
+# tenant's catalog and prices (a reseller), users and contract prices (a customer), users and
+# audit log (any tenant). A window never allows a change: no update, price or manage rule
+# mentions support_window.
 #
 # Every rule names its reason: decide(actor, action, resource, reason) and
 # field_rule(actor, action, resource, field, reason). Nothing here mentions a tenant id: the
@@ -51,6 +61,11 @@ reads_customer_users(actor: Caller, resource: Object, "USER_ADMIN lets the resel
 reads_customer_users(actor: Caller, resource: Object, "SUPPORT_READONLY lets the reseller's admins and support read the customer's users") if
     resource.relation = "OWN_CUSTOMER" and "SUPPORT_READONLY" in resource.delegated_scopes and
     (has_role(actor, "reseller_admin") or has_role(actor, "support"));
+
+# Platform admins inside a support window they opened on the resource's tenant (read only).
+in_support_window(actor: Caller, resource: Object) if
+    resource.relation = "PLATFORM_SCOPE" and resource.support_window = true and
+    has_role(actor, "platform_admin");
 
 # ---------------------------------------------------------------- portal
 
@@ -97,6 +112,8 @@ decide(actor: Caller, "suspend", resource: Object, "reseller admins suspend and 
     resource.kind = "customer" and resource.relation = "OWN_CUSTOMER" and has_role(actor, "reseller_admin");
 field_rule(actor: Caller, "read", resource: Object, "users", reason) if
     resource.kind = "customer" and reads_customer_users(actor, resource, reason);
+field_rule(actor: Caller, "read", resource: Object, "users", "inside a support window, platform admins read the customer's users") if
+    resource.kind = "customer" and in_support_window(actor, resource);
 
 # ---------------------------------------------------------------- users
 
@@ -108,6 +125,8 @@ decide(actor: Caller, "read", resource: Object, "admins read the users of their 
 decide(actor: Caller, "read", resource: Object, reason) if
     resource.kind = "user" and resource.relation = "OWN_CUSTOMER" and
     reads_customer_users(actor, resource, reason);
+decide(actor: Caller, "read", resource: Object, "inside a support window, platform admins read the tenant's users") if
+    resource.kind = "user" and in_support_window(actor, resource);
 
 field_rule(actor: Caller, "read", resource: Object, field: String, "a readable user's profile") if
     resource.kind = "user" and field in ["id", "email", "name", "status", "roles", "regions", "version"] and
@@ -179,8 +198,8 @@ decide(actor: Caller, "read", resource: Object, "customers read their reseller's
     resource.kind = "product" and resource.relation = "OWN_RESELLER" and resource.live = true and
     resource.region in actor.regions and
     (resource.visibility = "ALL" or resource.visibility = "GRANTED_TO_ME");
-decide(actor: Caller, "read", resource: Object, "platform admins read every catalog") if
-    resource.kind = "product" and resource.relation = "PLATFORM_SCOPE" and has_role(actor, "platform_admin");
+decide(actor: Caller, "read", resource: Object, "inside a support window, platform admins read the reseller's catalog, every status") if
+    resource.kind = "product" and in_support_window(actor, resource);
 
 field_rule(actor: Caller, "read", resource: Object, field: String, "a readable product's description") if
     resource.kind = "product" and
@@ -206,6 +225,10 @@ field_rule(actor: Caller, "read", resource: Object, field: String, "reseller adm
     resource.relation = "SAME" and
     (has_role(actor, "reseller_admin") or has_role(actor, "pricing_manager"));
 
+field_rule(actor: Caller, "read", resource: Object, field: String, "inside a support window, platform admins read the reseller's list prices, costs, margins and suppliers") if
+    resource.kind = "product" and field in ["listPrice", "costPrice", "margin", "supplier"] and
+    in_support_window(actor, resource) and allow(actor, "read", resource);
+
 decide(actor: Caller, "update", resource: Object, "reseller admins and pricing managers manage their own listings") if
     resource.kind = "product" and resource.relation = "SAME" and
     (has_role(actor, "reseller_admin") or has_role(actor, "pricing_manager"));
@@ -227,12 +250,14 @@ field_rule(actor: Caller, "read", resource: Object, "contractPrices", "pricing s
      (has_role(actor, "sales_rep") and resource.region in actor.regions));
 field_rule(actor: Caller, "read", resource: Object, "contractPrices", "customer admins see their own contract prices") if
     resource.kind = "customer" and resource.relation = "SAME" and has_role(actor, "customer_admin");
+field_rule(actor: Caller, "read", resource: Object, "contractPrices", "inside a support window, platform admins read the customer's contract prices") if
+    resource.kind = "customer" and in_support_window(actor, resource);
 
 # ---------------------------------------------------------------- audit log
 # An audit log's tenant is the tenant whose chain it is. What a reseller does in a customer
 # (asking for a delegation, acting under one) is written in the customer's chain, so the
 # customer reads it in its own log. Platform admins read other tenants' logs only inside a
-# support window (not yet built): no rule here lets them.
+# support window.
 
 decide(actor: Caller, "read", resource: Object, "customer admins read their own tenant's audit log") if
     resource.kind = "audit" and resource.relation = "SAME" and resource.owner_kind = "CUSTOMER" and
@@ -247,3 +272,20 @@ decide(actor: Caller, "read", resource: Object, "SUPPORT_READONLY lets the resel
     resource.kind = "audit" and resource.relation = "OWN_CUSTOMER" and
     "SUPPORT_READONLY" in resource.delegated_scopes and
     (has_role(actor, "reseller_admin") or has_role(actor, "support"));
+decide(actor: Caller, "read", resource: Object, "inside a support window, platform admins read the tenant's audit log") if
+    resource.kind = "audit" and in_support_window(actor, resource);
+
+# ---------------------------------------------------------------- support windows
+# A support window's tenant is the tenant looked at; relation SELF is a window the caller
+# opened. Opening and ending one is written in that tenant's audit log and the platform's.
+
+decide(actor: Caller, "open", resource: Object, "platform admins open time-bound, read-only support windows on other tenants, with a reason") if
+    resource.kind = "support" and resource.relation = "PLATFORM_SCOPE" and has_role(actor, "platform_admin");
+decide(actor: Caller, "revoke", resource: Object, "platform admins end their own support windows early") if
+    resource.kind = "support" and resource.relation = "SELF" and has_role(actor, "platform_admin");
+decide(actor: Caller, "read", resource: Object, "platform admins see the support windows on every tenant") if
+    resource.kind = "support" and (resource.relation = "PLATFORM_SCOPE" or resource.relation = "SELF") and
+    has_role(actor, "platform_admin");
+decide(actor: Caller, "read", resource: Object, "a tenant's admins see who opened support windows on it, when and why") if
+    resource.kind = "support" and resource.relation = "SAME" and
+    (has_role(actor, "reseller_admin") or has_role(actor, "customer_admin"));

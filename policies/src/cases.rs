@@ -1,7 +1,9 @@
 //! Policy test cases: `policies/cases/*.yaml`, each a list of entries naming a demo resource,
 //! an action, optionally a field, and who may. An entry with `allow: [...]` expands to one case
 //! per demo user (the listed ones allowed, every other one denied); an entry with `user` and
-//! `expect` is a single case. This file parses and expands them; resolving names to facts needs
+//! `expect` is a single case. `support_window: true` runs the entry as if each user held an open
+//! support window on the resource's tenant (only platform staff can open one; the policy says
+//! what it allows). This file parses and expands them; resolving names to facts needs
 //! the demo data, so the runner is `portico_resolvers::cases::CaseWorld` (`portico policy test`,
 //! `portico policy explain`, and `cargo test`).
 
@@ -10,7 +12,8 @@ use serde::Deserialize;
 use crate::PolicyError;
 
 /// `kind:name`: `tenant:SLUG`, `customer:SLUG`, `user:EMAIL`, `delegation:CUSTOMER>RESELLER`,
-/// `product:RESELLER/SKU`, `portal:SLUG`, `audit:SLUG` (the tenant's audit log).
+/// `product:RESELLER/SKU`, `portal:SLUG`, `audit:SLUG` (the tenant's audit log), `support:SLUG`
+/// (the support windows on the tenant).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceRef {
     pub kind: String,
@@ -54,6 +57,9 @@ struct Entry {
     user: Option<String>,
     #[serde(default)]
     expect: Option<Expect>,
+    /// As if the user held an open support window on the resource's tenant.
+    #[serde(default)]
+    support_window: bool,
     #[serde(default)]
     #[expect(dead_code, reason = "documentation for the reader of the case file")]
     why: Option<String>,
@@ -67,6 +73,8 @@ pub struct Case {
     pub resource: ResourceRef,
     pub field: Option<String>,
     pub expect: Expect,
+    /// As if the user held an open support window on the resource's tenant.
+    pub support_window: bool,
     /// `file#entry` (the entry's position, from 1) for messages.
     pub origin: String,
 }
@@ -123,6 +131,7 @@ impl CaseFile {
                 resource: resource.clone(),
                 field: e.field.clone(),
                 expect,
+                support_window: e.support_window,
                 origin: origin.clone(),
             };
             match (&e.allow, &e.user, e.expect) {

@@ -40,6 +40,8 @@ struct PolarResource {
     owner_kind: String,
     #[polar(attribute)]
     live: bool,
+    #[polar(attribute)]
+    support_window: bool,
 }
 
 impl From<&Actor> for PolarActor {
@@ -67,6 +69,7 @@ impl From<&Resource> for PolarResource {
                 .collect(),
             owner_kind: r.owner_kind.as_str().to_owned(),
             live: r.live,
+            support_window: r.support_window,
         }
     }
 }

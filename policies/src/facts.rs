@@ -63,6 +63,8 @@ fact_enum!(Kind {
     Product = "product",
     // A tenant's audit log (its hash chain), whoever wrote the rows.
     Audit = "audit",
+    // The support windows platform staff open on a tenant (the tenant looked at).
+    Support = "support",
 });
 fact_enum!(Action {
     Read = "read",
@@ -77,6 +79,8 @@ fact_enum!(Action {
     // A customer: create one under the actor's reseller; suspend or resume one.
     Create = "create",
     Suspend = "suspend",
+    // Open a support window on a tenant.
+    Open = "open",
 });
 
 /// Who asks: their roles and regions in the request's tenant context. `tenant_kind` is `None`
@@ -140,6 +144,9 @@ pub struct Resource {
     pub owner_kind: TenantKind,
     /// A product: the listing is ACTIVE. Everything else is always live.
     pub live: bool,
+    /// The caller holds an open support window on the resource's tenant (only platform staff
+    /// open them; what a window allows is the policy's to say).
+    pub support_window: bool,
 }
 
 impl Resource {
@@ -163,7 +170,15 @@ impl Resource {
             delegated_scopes,
             owner_kind,
             live: true,
+            support_window: false,
         }
+    }
+
+    /// The same facts as seen through an open support window on the resource's tenant (or
+    /// not).
+    pub fn in_support_window(mut self, open: bool) -> Resource {
+        self.support_window = open;
+        self
     }
 
     /// The same facts for a listing that is not ACTIVE (draft or inactive).

@@ -225,7 +225,8 @@ impl AllowedSet {
 }
 
 /// Every combination of facts a resource of `kind` can have. Finite and small: relation ×
-/// region × delegated scopes, and for products visibility × live instead of delegated scopes.
+/// region × delegated scopes, and for products visibility × live instead of delegated scopes;
+/// each with and without an open support window.
 pub fn domain(kind: Kind) -> impl Iterator<Item = Resource> {
     let owner_kinds: &'static [TenantKind] = match kind {
         Kind::Customer | Kind::Delegation => &[TenantKind::Customer],
@@ -266,15 +267,18 @@ pub fn domain(kind: Kind) -> impl Iterator<Item = Resource> {
                 for &owner_kind in owner_kinds {
                     for &visibility in visibilities {
                         for &live in lives {
-                            let r = Resource::new(
-                                kind,
-                                relation,
-                                *region,
-                                visibility,
-                                scopes.iter().copied(),
-                                owner_kind,
-                            );
-                            out.push(if live { r } else { r.not_live() });
+                            for window in [false, true] {
+                                let r = Resource::new(
+                                    kind,
+                                    relation,
+                                    *region,
+                                    visibility,
+                                    scopes.iter().copied(),
+                                    owner_kind,
+                                )
+                                .in_support_window(window);
+                                out.push(if live { r } else { r.not_live() });
+                            }
                         }
                     }
                 }

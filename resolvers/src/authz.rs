@@ -1,10 +1,11 @@
 //! The request's access: the caller's facts, the facts of what it touches, and the policy's
 //! answers. Resolvers ask here; they never decide themselves.
 //!
-//! Relations, active delegations and regions are computed from the in-memory tenant tree and the
-//! caller's delegations; what they mean is decided by `portico-policies` only.
+//! Relations, active delegations, open support windows and regions are computed from the
+//! in-memory tenant tree, the caller's delegations and the caller's support windows; what they
+//! mean is decided by `portico-policies` only.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -12,7 +13,7 @@ use portico_policies::{
     Action, Actor, Authorizer, CachedAuthorizer, Decision, DelegatedScope, Kind, Region, Relation,
     Resource, Role, TenantKind, Visibility,
 };
-use portico_store::model::{self, Delegation, Tenant};
+use portico_store::model::{self, Delegation, SupportWindow, Tenant};
 use portico_store::{Directory, TenantScope};
 
 use crate::Caller;
@@ -72,6 +73,8 @@ pub struct Access {
     user_id: Option<String>,
     /// Scopes the caller's tenant holds, active and unexpired, per customer tenant.
     delegated_scopes: HashMap<String, Vec<DelegatedScope>>,
+    /// Tenants the caller holds an open support window on (read once per request).
+    support_windows: HashSet<String>,
     /// Field paths (list indices removed) masked in this request: one error each.
     masked: MaskLog,
     /// This request's answers by resource facts: a page of products shares a handful of fact
@@ -127,10 +130,54 @@ impl Access {
             actor_tenant: caller.map(|c| c.tenant.clone()),
             user_id: caller.map(|c| c.user.id.clone()),
             delegated_scopes,
+            support_windows: HashSet::new(),
             masked: MaskLog::default(),
             decisions: Mutex::default(),
             field_sets: Mutex::default(),
         }
+    }
+
+    /// The caller's support windows: only those the caller opened and holds open at `now`
+    /// count (the fact `support_window` on the window's tenant).
+    pub fn with_support_windows(self, windows: &[SupportWindow], now: DateTime<Utc>) -> Access {
+        let mine: Vec<String> = windows
+            .iter()
+            .filter(|w| self.user_id.as_deref() == Some(w.user_id.as_str()) && w.is_open(now))
+            .map(|w| w.tenant_id.clone())
+            .collect();
+        self.with_support_window_on(mine)
+    }
+
+    /// As if the caller held an open support window on these tenants (the policy cases'
+    /// `support_window: true`).
+    pub fn with_support_window_on(mut self, tenants: impl IntoIterator<Item = String>) -> Access {
+        self.support_windows.extend(tenants);
+        self
+    }
+
+    /// Whether the caller holds an open support window on `tenant_id`.
+    pub fn in_support_window(&self, tenant_id: &str) -> bool {
+        self.support_windows.contains(tenant_id)
+    }
+
+    /// A support window's facts: its tenant's, with relation `SELF` when the caller opened it.
+    pub fn support_facts(&self, window: &SupportWindow) -> Option<Resource> {
+        let tenant = self.directory.tenant(&window.tenant_id)?;
+        let facts = self.facts(Kind::Support, tenant);
+        if self.user_id.as_deref() != Some(window.user_id.as_str()) {
+            return Some(facts);
+        }
+        Some(
+            Resource::new(
+                Kind::Support,
+                Relation::Itself,
+                facts.region,
+                facts.visibility,
+                facts.delegated_scopes().iter().copied(),
+                facts.owner_kind,
+            )
+            .in_support_window(facts.support_window),
+        )
     }
 
     /// The policy's view of a caller (anonymous when there is none).
@@ -202,6 +249,7 @@ impl Access {
                 .copied(),
             tenant_kind(tenant.kind),
         )
+        .in_support_window(self.in_support_window(&tenant.id))
     }
 
     /// A user's facts: `SELF` when it is the caller.
@@ -216,7 +264,8 @@ impl Access {
                 facts.visibility,
                 facts.delegated_scopes().iter().copied(),
                 facts.owner_kind,
-            );
+            )
+            .in_support_window(facts.support_window);
         }
         Some(facts)
     }
@@ -278,12 +327,17 @@ impl Access {
     /// caller's region, only restricted ones granted to the caller's tenant).
     pub fn catalog_predicates(&self, owner: &Tenant) -> Option<CatalogPredicates> {
         let relation = self.relation(&owner.id);
+        let window = self.in_support_window(&owner.id);
         let allowed = self
             .authorizer
             .allowed_set(&self.actor, Action::Read, Kind::Product);
         let facts: Vec<&Resource> = allowed
             .iter()
-            .filter(|f| f.relation == relation && f.owner_kind == tenant_kind(owner.kind))
+            .filter(|f| {
+                f.relation == relation
+                    && f.owner_kind == tenant_kind(owner.kind)
+                    && f.support_window == window
+            })
             .collect();
         if facts.is_empty() {
             return None;

@@ -135,6 +135,7 @@ impl CaseWorld {
         &self,
         authorizer: &Arc<CachedAuthorizer>,
         email: &str,
+        support_window: bool,
     ) -> Result<Access, CaseError> {
         let caller = self
             .callers
@@ -144,13 +145,21 @@ impl CaseWorld {
             .store
             .delegations(&TenantScope::single(caller.tenant.id.clone()))
             .await?;
-        Ok(Access::new(
+        let access = Access::new(
             authorizer.clone(),
             self.directory.clone(),
             Some(caller),
             &delegations,
             Utc::now(),
-        ))
+        );
+        // `support_window: true`: as if the user held an open window on the resource's
+        // tenant, which for one decision is the same as holding one on every tenant.
+        Ok(if support_window {
+            let all = self.directory.tenants.iter().map(|t| t.id.clone());
+            access.with_support_window_on(all.collect::<Vec<_>>())
+        } else {
+            access
+        })
     }
 
     async fn facts(&self, access: &Access, resource: &ResourceRef) -> Result<Resource, CaseError> {
@@ -164,6 +173,7 @@ impl CaseWorld {
             "tenant" => access.facts(Kind::Tenant, tenant(&resource.name)?),
             "customer" => access.facts(Kind::Customer, tenant(&resource.name)?),
             "audit" => access.facts(Kind::Audit, tenant(&resource.name)?),
+            "support" => access.facts(Kind::Support, tenant(&resource.name)?),
             "user" => {
                 let user = self
                     .store
@@ -253,8 +263,23 @@ impl CaseWorld {
         resource: &ResourceRef,
         field: Option<&str>,
     ) -> Result<Explanation, CaseError> {
+        self.explain_with(authorizer, email, action, resource, field, false)
+            .await
+    }
+
+    /// `explain`, optionally as if the user held an open support window on the resource's
+    /// tenant.
+    pub async fn explain_with(
+        &self,
+        authorizer: &Arc<CachedAuthorizer>,
+        email: &str,
+        action: &str,
+        resource: &ResourceRef,
+        field: Option<&str>,
+        support_window: bool,
+    ) -> Result<Explanation, CaseError> {
         use portico_policies::Authorizer as _;
-        let access = self.access(authorizer, email).await?;
+        let access = self.access(authorizer, email, support_window).await?;
         let action =
             Action::parse(action).ok_or_else(|| CaseError::UnknownAction(action.to_owned()))?;
         let facts = self.facts(&access, resource).await?;
@@ -336,12 +361,13 @@ impl CaseWorld {
             for case in cases {
                 report.total += 1;
                 let got = self
-                    .explain(
+                    .explain_with(
                         authorizer,
                         &case.user,
                         &case.action,
                         &case.resource,
                         case.field.as_deref(),
+                        case.support_window,
                     )
                     .await
                     .map_err(|e| CaseError::InCase {
@@ -351,9 +377,14 @@ impl CaseWorld {
                 let expected = case.expect == Expect::Allow;
                 if got.decision.allowed != expected {
                     report.failures.push(format!(
-                        "{}: {} {} {}{}: expected {}, got {} ({})",
+                        "{}: {}{} {} {}{}: expected {}, got {} ({})",
                         case.origin,
                         case.user,
+                        if case.support_window {
+                            " (in a support window)"
+                        } else {
+                            ""
+                        },
                         case.action,
                         case.resource,
                         case.field

@@ -417,14 +417,36 @@ pub(crate) fn catalog_scope(access: &Access, owner: &str) -> TenantScope {
     )
 }
 
+/// The catalog `products` reads: the portal's, or the reseller `tenant_id` names when the
+/// caller may see that tenant (platform staff, whose catalog reads the policy allows only
+/// inside a support window). NOT_FOUND for a tenant the caller may not see.
+fn catalog_owner<'a>(
+    ctx: &Context<'a>,
+    tenant_id: Option<&ID>,
+) -> async_graphql::Result<&'a model::Tenant> {
+    let portal = &portal(ctx)?.tenant;
+    let Some(id) = tenant_id else {
+        return Ok(portal);
+    };
+    let access = access(ctx)?;
+    decode_id("Tenant", id)
+        .and_then(|raw| access.directory().tenant(&raw))
+        .filter(|t| t.deleted_at.is_none())
+        .filter(|t| {
+            t.id == portal.id || access.allows(Action::Read, &access.facts(Kind::Tenant, t))
+        })
+        .ok_or_else(|| ApiError::NotFound("tenant").extend())
+}
+
 pub async fn products(
     ctx: &Context<'_>,
+    tenant_id: Option<ID>,
     first: Option<i32>,
     after: Option<String>,
     filter: Option<ProductFilter>,
 ) -> async_graphql::Result<ProductConnection> {
     let access = access(ctx)?;
-    let owner = &portal(ctx)?.tenant;
+    let owner = catalog_owner(ctx, tenant_id.as_ref())?;
     let first = page_size(first)?;
     let after = match after {
         None => None,
@@ -469,8 +491,13 @@ pub async fn products(
         limit: first as i64 + 1,
         prices: prices.map(|loader| loader.loader().page_query()),
     };
-    // The portal's catalog version, read with the portal at the start of the request.
-    let version = portal(ctx)?.catalog_version();
+    // The portal's catalog version, read with the portal at the start of the request; another
+    // tenant's catalog reads its own.
+    let version = if owner.id == portal(ctx)?.tenant.id {
+        portal(ctx)?.catalog_version()
+    } else {
+        None
+    };
     let rows = store(ctx)?
         .catalog_page(&catalog_scope(access, &owner.id), &query, version)
         .await
@@ -548,7 +575,8 @@ pub fn product_facts(access: &Access, row: &CatalogRow) -> Resource {
         owner.map_or(portico_policies::TenantKind::Reseller, |t| {
             crate::authz::tenant_kind(t.kind)
         }),
-    );
+    )
+    .in_support_window(access.in_support_window(&row.listing.tenant_id));
     if row.listing.status == ListingStatus::Active {
         facts
     } else {

@@ -5,7 +5,7 @@
 //! and the caller's `Access`: facts, policy, tenant tree and delegations), ask the policy, and
 //! call the store with the scope it derives. They never build SQL and never decide access on
 //! their own. Queries and objects live by concern (`catalog`, `catalog_admin`, `search`,
-//! `tenancy`, `delegation_mutations`, `audit`); `limits` and `guard` keep documents and field
+//! `tenancy`, `delegation_mutations`, `audit`, `support`); `limits` and `guard` keep documents and field
 //! errors in bounds.
 
 mod audit;
@@ -22,6 +22,7 @@ pub mod limits;
 mod pagination;
 mod request;
 pub mod search;
+mod support;
 mod tenancy;
 mod types;
 mod user_admin;
@@ -204,6 +205,7 @@ pub struct Mutation(
     catalog_admin::ContractPriceMutations,
     catalog_admin::PriceListMutations,
     catalog_admin::ListingLifecycleMutations,
+    support::SupportMutations,
 );
 
 #[Object]
@@ -239,15 +241,18 @@ impl Query {
 
     /// The portal's catalog as the caller may see it: staff their own listings of every status,
     /// customers the active listings sold in their region and visible to them. Ordered by SKU.
+    /// `tenantId` (a reseller's `Tenant` id) reads another catalog the caller may see: platform
+    /// admins inside a support window on that reseller (empty otherwise).
     #[graphql(complexity = "crate::limits::cost::page(first, child_complexity)")]
     async fn products(
         &self,
         ctx: &Context<'_>,
+        tenant_id: Option<ID>,
         first: Option<i32>,
         after: Option<String>,
         filter: Option<catalog::ProductFilter>,
     ) -> async_graphql::Result<catalog::ProductConnection> {
-        catalog::products(ctx, first, after, filter).await
+        catalog::products(ctx, tenant_id, first, after, filter).await
     }
 
     /// Full-text search of the portal's catalog: typo-tolerant, prefix-matching on the last
@@ -323,6 +328,18 @@ impl Query {
         filter: Option<audit::AuditFilter>,
     ) -> async_graphql::Result<audit::AuditEntryConnection> {
         audit::audit_log(ctx, tenant_id, first, after, filter).await
+    }
+
+    /// Support windows, newest first: platform admins see every tenant's, a tenant's admins
+    /// the ones opened on their tenant (who looked, when and why). `tenantId` (a `Tenant` or
+    /// `Customer` id) narrows to one tenant; `open` to the open (or ended) ones.
+    async fn support_windows(
+        &self,
+        ctx: &Context<'_>,
+        tenant_id: Option<ID>,
+        open: Option<bool>,
+    ) -> async_graphql::Result<Vec<support::SupportWindow>> {
+        support::support_windows(ctx, tenant_id, open).await
     }
 
     /// The signed-in caller; `null` when anonymous.

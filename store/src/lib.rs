@@ -25,6 +25,7 @@ mod scope;
 mod search_feed;
 pub mod seed;
 mod sessions;
+mod support;
 mod users;
 mod versions;
 
@@ -48,6 +49,7 @@ pub use scope::TenantScope;
 pub use search_feed::{IndexListing, OutboxMessage};
 pub use seed::SeedOutcome;
 pub use sessions::SessionStore;
+pub use support::{MAX_SUPPORT_MINUTES, MAX_SUPPORT_REASON, SupportRequest};
 pub use users::{ADMIN_ROLES, DelegatedUse, INVITATION_DAYS, ManagedUser, NewInvitation, RoleSet};
 
 pub mod diagnostics {
@@ -72,6 +74,7 @@ pub mod diagnostics {
         "feature_flags",
         "audit_log",
         "outbox",
+        "support_windows",
     ];
 
     fn check_table(table: &str) -> Result<(), StoreError> {

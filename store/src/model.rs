@@ -207,6 +207,35 @@ pub struct Delegation {
     pub assignees: Vec<String>,
 }
 
+/// A time-bound, read-only support window a platform admin opened on one tenant, with a
+/// reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SupportWindow {
+    pub id: String,
+    /// The tenant looked at.
+    pub tenant_id: TenantId,
+    /// The platform tenant of the admin who opened it.
+    pub actor_tenant_id: TenantId,
+    /// The admin who opened it: only they read through it.
+    pub user_id: String,
+    /// The opener's email as it was when they opened it.
+    pub user_email: String,
+    pub reason: String,
+    pub opened_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    /// When it was ended early.
+    pub ended_at: Option<DateTime<Utc>>,
+    /// Who ended it early.
+    pub ended_by: Option<String>,
+}
+
+impl SupportWindow {
+    /// Open: not ended early and not past its end.
+    pub fn is_open(&self, now: DateTime<Utc>) -> bool {
+        self.ended_at.is_none() && self.ends_at > now
+    }
+}
+
 impl Delegation {
     /// A delegation counts only while approved and unexpired.
     pub fn is_active(&self, now: DateTime<Utc>) -> bool {

@@ -17,11 +17,12 @@ pub enum Topic {
     IdentityProvider,
     FeatureFlag,
     Customer,
+    SupportWindow,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 9] = [
+    pub const ALL: [Topic; 10] = [
         Topic::Listing,
         Topic::MasterProduct,
         Topic::ContractPrice,
@@ -31,6 +32,7 @@ impl Topic {
         Topic::IdentityProvider,
         Topic::FeatureFlag,
         Topic::Customer,
+        Topic::SupportWindow,
     ];
 
     /// The string stored in `outbox.topic`.
@@ -45,6 +47,7 @@ impl Topic {
             Topic::IdentityProvider => "identity_provider.changed",
             Topic::FeatureFlag => "feature_flag.changed",
             Topic::Customer => "customer.changed",
+            Topic::SupportWindow => "support_window.changed",
         }
     }
 

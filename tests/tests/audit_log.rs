@@ -258,8 +258,8 @@ async fn another_resellers_admin_and_a_sibling_customers_admin_get_not_found_for
         "one answer, whether the tenant exists elsewhere or not at all"
     );
     // Seen but not readable is FORBIDDEN: the customer's reseller without SUPPORT_READONLY,
-    // a customer asking for its reseller's log, the platform's admins (support windows will
-    // open other tenants' logs to them).
+    // a customer asking for its reseller's log, the platform's admins without a support window
+    // (tests/tests/support_windows.rs opens one).
     for (email, host, slug) in [
         ("admin@northwind.test", NW, "alpine-dealers"),
         ("admin@alpine.test", NW, "northwind"),

@@ -163,7 +163,13 @@ pub async fn contract_prices(
         return Ok(Vec::new());
     };
     let access = access(ctx)?;
-    let visibility = if access.relation(&owner) == Relation::Same {
+    // The reseller's staff, and platform staff the policy let read this field (inside a
+    // support window on the customer), see the whole record; everyone else only the contract
+    // prices of products the catalog shows them.
+    let visibility = if matches!(
+        access.relation(&owner),
+        Relation::Same | Relation::PlatformScope
+    ) {
         None
     } else {
         let predicates = access

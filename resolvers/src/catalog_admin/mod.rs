@@ -40,7 +40,8 @@ fn catalog_decision(
         portico_policies::Visibility::All,
         [],
         crate::authz::tenant_kind(owner.kind),
-    );
+    )
+    .in_support_window(access.in_support_window(&owner.id));
     let decision = access.decide(action, &facts);
     if !decision.allowed {
         return Err(ApiError::Forbidden.extend());

@@ -1,6 +1,6 @@
-//! Running a request's operations: the caller's delegations and list scopes once per request, the
-//! portal, caller and access attached to each operation, the schema with or without the guard,
-//! and one FIELD_MASKED error per masked field path.
+//! Running a request's operations: the caller's delegations, support windows and list scopes
+//! once per request, the portal, caller and access attached to each operation, the schema with
+//! or without the guard, and one FIELD_MASKED error per masked field path.
 
 use std::sync::Arc;
 
@@ -54,15 +54,28 @@ pub(super) async fn execute(
             .map_err(|err| WebError::unavailable("cannot read the caller's delegations", &err))?,
         _ => Vec::new(),
     };
+    let now = chrono::Utc::now();
+    // The support windows the caller holds open, once per request: the facts of what a
+    // platform admin may read inside another tenant. Only platform staff open them.
+    let support_windows = match &caller {
+        Some(c) if c.tenant.kind == portico_store::model::TenantKind::Platform => state
+            .store
+            .open_support_windows(&TenantScope::single(c.tenant.id.clone()), &c.user.id, now)
+            .await
+            .map_err(|err| {
+                WebError::unavailable("cannot read the caller's support windows", &err)
+            })?,
+        _ => Vec::new(),
+    };
     let authorizer = state.policies.current();
     let directory = state.directory.current();
-    let now = chrono::Utc::now();
     warm_scopes(&authorizer, caller.as_ref()).await;
     let shared = Shared {
         state,
         portal: &portal,
         caller: caller.as_ref(),
         delegations: &delegations,
+        support_windows: &support_windows,
         authorizer: &authorizer,
         directory: &directory,
         now,
@@ -103,6 +116,7 @@ struct Shared<'a> {
     portal: &'a PortalContext,
     caller: Option<&'a Caller>,
     delegations: &'a [portico_store::model::Delegation],
+    support_windows: &'a [portico_store::model::SupportWindow],
     authorizer: &'a Arc<portico_policies::CachedAuthorizer>,
     directory: &'a Arc<portico_store::Directory>,
     now: chrono::DateTime<chrono::Utc>,
@@ -180,7 +194,8 @@ impl Shared<'_> {
             self.caller,
             self.delegations,
             self.now,
-        );
+        )
+        .with_support_windows(self.support_windows, self.now);
         let masks = access.masks();
         let loader = portico_resolvers::catalog::price_loader(
             &self.state.store,

@@ -1,0 +1,28 @@
+-- Support windows (issue 16): a platform admin opens a time-bound, read-only window on one
+-- tenant, with a reason; only inside it do they read that tenant's catalog, prices, users and
+-- audit log. A window ends at `ends_at`, or earlier when its opener ends it (`ended_at`).
+CREATE TABLE support_windows (
+    id              TEXT PRIMARY KEY,
+    -- The tenant looked at.
+    tenant_id       TEXT NOT NULL REFERENCES tenants (id),
+    -- The platform tenant of the admin who opened it.
+    actor_tenant_id TEXT NOT NULL REFERENCES tenants (id),
+    user_id         TEXT NOT NULL REFERENCES users (id),
+    -- The opener's email as it was, for the tenant's admins (who may not read platform users).
+    user_email      TEXT NOT NULL,
+    reason          TEXT NOT NULL CHECK (char_length(reason) BETWEEN 1 AND 500),
+    opened_at       TIMESTAMPTZ NOT NULL,
+    ends_at         TIMESTAMPTZ NOT NULL,
+    ended_at        TIMESTAMPTZ,
+    ended_by        TEXT,
+    CHECK (ends_at > opened_at)
+);
+CREATE INDEX support_windows_tenant ON support_windows (tenant_id, opened_at);
+CREATE INDEX support_windows_opener ON support_windows (actor_tenant_id, user_id, ends_at);
+GRANT SELECT, INSERT, UPDATE ON support_windows TO portico_app;
+-- Seen by both sides: the tenant looked at and the platform whose admin looked.
+ALTER TABLE support_windows ENABLE ROW LEVEL SECURITY;
+ALTER TABLE support_windows FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_fence ON support_windows FOR ALL
+    USING (tenant_id = ANY ((SELECT portico_scope())::text[]) OR actor_tenant_id = ANY ((SELECT portico_scope())::text[]))
+    WITH CHECK (tenant_id = ANY ((SELECT portico_scope())::text[]) OR actor_tenant_id = ANY ((SELECT portico_scope())::text[]));
