@@ -3,8 +3,6 @@
 //! and stores the identity in a server-side session, `/auth/logout` ends it. The browser only
 //! ever holds the session cookie; no token reaches a page script.
 
-use std::sync::LazyLock;
-
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -20,8 +18,8 @@ use portico_store::model::{IdentityProvider, Tenant};
 use portico_store::seed::DEMO_ISSUER;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
-use url::{Position, Url};
 
+use super::return_to::safe_return_to;
 use super::{Refusal, caller_for, portal_origin, provider_for, same_site_request};
 use crate::app::AppState;
 use crate::html::escape;
@@ -234,49 +232,6 @@ pub struct LoginParams {
     return_to: Option<String>,
 }
 
-/// The origin `safe_return_to` resolves against: one of its own (`.invalid` is never a real
-/// host), so "stays on the portal" means "keeps this origin" whatever the portal's host and
-/// scheme are.
-static RETURN_BASE: LazyLock<Url> =
-    LazyLock::new(|| Url::parse("http://portal.invalid/").expect("a valid base URL"));
-
-/// Where to send the browser after sign-in: only a path on this portal, never another host
-/// (open redirect), judged as the browser will read the `Location`. Its URL parser (WHATWG,
-/// the `url` crate) drops tabs and newlines, reads `\` as `/` and resolves dot segments, so
-/// `/\t/evil`, `/\\evil` and `/.//evil` all mean `//evil`; string checks cannot see that.
-/// The answer is the parser's own serialisation of path, query and fragment: nothing but
-/// visible ASCII, so it is always a valid header value. Anything else is `/`.
-fn safe_return_to(raw: Option<&str>) -> String {
-    let Some(raw) = raw.filter(|r| !r.is_empty()) else {
-        return "/".to_owned();
-    };
-    // A path and nothing else: `http:evil`, `javascript:`, `catalog` are not paths even where a
-    // parser would make one of them.
-    let resolved = Some(raw)
-        .filter(|r| r.starts_with('/'))
-        .and_then(|r| RETURN_BASE.join(r).ok())
-        .filter(|url| url.origin() == RETURN_BASE.origin());
-    let path = resolved.map(|url| {
-        // The parser leaves a backslash in a query or fragment; encoded it means the same to
-        // the page and nothing downstream can take it for a slash.
-        url[Position::BeforePath..].replace('\\', "%5C")
-    });
-    // Read again, the answer must mean the same: dot segments can normalise to a path that
-    // starts with `//` (`/.//evil`), which on its own is another host.
-    let stays = |path: &String| {
-        RETURN_BASE.join(path).is_ok_and(|again| {
-            again.origin() == RETURN_BASE.origin() && again[Position::BeforePath..] == **path
-        })
-    };
-    match path.filter(stays) {
-        Some(path) => path,
-        None => {
-            tracing::warn!(return_to = ?raw, "return_to leaves the portal, using /");
-            "/".to_owned()
-        }
-    }
-}
-
 /// A 303 to a `safe_return_to` answer. `Redirect::to` panics on a value a header cannot carry
 /// (a 500 for `return_to=/%0a/x` before answers were serialised URLs); this never does.
 fn see_other(location: &str) -> Response {
@@ -417,24 +372,19 @@ pub async fn callback(
         .fresh(&state.store)
         .await
         .map_err(|err| unavailable(&err))?;
-    let mut found = caller_for(&state, &portal, &issuer, &subject, None).await;
-    if matches!(found, Err(Refusal::UnknownIdentity))
-        && claims.email_verified() == Some(true)
-        && let Some(email) = claims.email()
-    {
-        // A first sign-in: an open invitation for this (provider-verified) email becomes
-        // this identity's user.
-        let scope = super::portal_scope(&state.directory.current(), &portal);
-        let accepted = state
-            .store
-            .accept_invitation(&scope, &issuer, &subject, email.as_str(), Utc::now())
-            .await
-            .map_err(|err| unavailable(&err))?;
-        if let Some(user) = accepted {
-            tracing::info!(user = %user.id, "invitation accepted at first sign-in");
-            found = caller_for(&state, &portal, &issuer, &subject, None).await;
-        }
-    }
+    // Only an email the provider vouches for may bind an invitation.
+    let verified_email = claims
+        .email()
+        .filter(|_| claims.email_verified() == Some(true))
+        .map(|e| e.as_str().to_owned());
+    let found = super::caller_at_sign_in(
+        &state,
+        &portal,
+        &issuer,
+        &subject,
+        verified_email.as_deref(),
+    )
+    .await;
     let caller = found.map_err(|refusal| match refusal {
         Refusal::Deactivated => page(
             StatusCode::FORBIDDEN,
@@ -495,115 +445,4 @@ pub async fn logout(
     }
     end(&session).await;
     Redirect::to("/").into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every answer must be a valid header value and, resolved as a browser would, stay on the
-    /// portal's own origin whatever its scheme.
-    fn assert_stays_home(raw: &str, got: &str) {
-        assert!(
-            HeaderValue::from_str(got).is_ok(),
-            "{raw:?} gave {got:?}, not a valid Location"
-        );
-        assert!(
-            !got.contains(['\t', '\n', '\r', '\\']),
-            "{raw:?} gave {got:?} with a raw tab, newline or backslash"
-        );
-        for base in [
-            "https://northwind.example:8443/auth/callback",
-            "http://northwind.localhost:8080/auth/callback",
-        ] {
-            let base = Url::parse(base).unwrap();
-            let target = base.join(got).unwrap();
-            assert_eq!(
-                target.origin(),
-                base.origin(),
-                "{raw:?} gave {got:?}, which a browser resolves to {target}"
-            );
-        }
-    }
-
-    #[test]
-    fn hostile_return_to_values_become_the_portal_root() {
-        let hostile = [
-            // Browsers drop tabs and newlines inside a URL: `/\t/evil` is `//evil`.
-            "/\t/evil.example",
-            "/\n/evil.example",
-            "/\r/evil.example",
-            "/\r\n/evil.example",
-            "\t//evil.example",
-            "/\t\t/evil.example/path?x=1",
-            // Browsers read a backslash as a slash in http(s) URLs.
-            "/\\evil.example",
-            "\\\\evil",
-            "\\/evil.example",
-            "/\t\\evil.example",
-            // Scheme-relative, with any number of slashes.
-            "//evil.example",
-            "///evil.example",
-            "////evil.example/x",
-            // Dot segments that normalise to a scheme-relative path.
-            "/.//evil.example",
-            "/%2e//evil.example",
-            "/x/..//evil.example",
-            "/x/%2e%2e//evil.example",
-            // Other schemes and absolute URLs.
-            "http:evil",
-            "https:evil.example",
-            "http:/evil.example",
-            "javascript:alert(1)",
-            "JavaScript:alert(1)",
-            "data:text/html,<script>alert(1)</script>",
-            "https://evil.example/",
-            "http://evil.example/catalog",
-            "https://northwind.example:8443/catalog",
-            "http://portal.invalid@evil.example/",
-            // Not a path at all.
-            "",
-            "catalog",
-            " /x",
-        ];
-        for raw in hostile {
-            let got = safe_return_to(Some(raw));
-            assert_eq!(got, "/", "{raw:?}");
-            assert_stays_home(raw, &got);
-        }
-        assert_eq!(safe_return_to(None), "/");
-    }
-
-    #[test]
-    fn same_origin_paths_are_kept_in_their_normalised_form() {
-        let kept = [
-            ("/", "/"),
-            ("/catalog?page=2#top", "/catalog?page=2#top"),
-            ("/graphiql", "/graphiql"),
-            ("/a/b/../c?x=1&y=%20", "/a/c?x=1&y=%20"),
-            // Percent-encodings stay encoded: a browser never decodes them in a path, so
-            // these are paths on the portal, not other hosts.
-            ("/%09/evil.example", "/%09/evil.example"),
-            ("/%0a/x", "/%0a/x"),
-            ("/%0d%0a/x", "/%0d%0a/x"),
-            ("/%5cevil.example", "/%5cevil.example"),
-            ("/%2f%2fevil.example", "/%2f%2fevil.example"),
-            ("/%2F%2Fevil.example", "/%2F%2Fevil.example"),
-            // Characters a header may not carry are encoded, never passed through raw.
-            ("/caf\u{e9}", "/caf%C3%A9"),
-            ("/a b", "/a%20b"),
-            ("/a\u{7f}b", "/a%7Fb"),
-            ("/a\u{0}b", "/a%00b"),
-            ("/search?q=a\\b", "/search?q=a%5Cb"),
-            ("/search?q=a b#x\\y", "/search?q=a%20b#x%5Cy"),
-            // Tabs and newlines inside a path are dropped, as a browser drops them.
-            ("/cata\tlog", "/catalog"),
-            ("/cata\r\nlog?page=2", "/catalog?page=2"),
-        ];
-        for (raw, want) in kept {
-            let got = safe_return_to(Some(raw));
-            assert_eq!(got, want, "{raw:?}");
-            assert_stays_home(raw, &got);
-        }
-    }
 }

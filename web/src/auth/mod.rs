@@ -8,6 +8,7 @@
 
 pub mod browser;
 mod keys;
+mod return_to;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -311,6 +312,32 @@ pub async fn caller_for(
         return Err(Refusal::Suspended);
     }
     Ok(Caller::new(user, tenant, &assignments))
+}
+
+/// `caller_for` at a browser sign-in: an identity no user has yet, signing in with an email
+/// its provider verified, becomes the user of the one open invitation for that email in the
+/// portal's tree (`Store::accept_invitation`).
+pub async fn caller_at_sign_in(
+    state: &AppState,
+    portal: &Tenant,
+    issuer: &str,
+    subject: &str,
+    verified_email: Option<&str>,
+) -> Result<Caller, Refusal> {
+    let found = caller_for(state, portal, issuer, subject, None).await;
+    let (Err(Refusal::UnknownIdentity), Some(email)) = (&found, verified_email) else {
+        return found;
+    };
+    let scope = portal_scope(&state.directory.current(), portal);
+    let accepted = state
+        .store
+        .accept_invitation(&scope, issuer, subject, email, chrono::Utc::now())
+        .await?;
+    let Some(user) = accepted else {
+        return found;
+    };
+    tracing::info!(user = %user.id, "invitation accepted at first sign-in");
+    caller_for(state, portal, issuer, subject, None).await
 }
 
 /// The `Origin` a same-site request from this portal carries.
