@@ -4,7 +4,8 @@
 # (Polar classes: Caller for the actor and Object for the resource; Oso reserves Actor and
 # Resource.)
 #   actor:    signed_in, tenant_kind (PLATFORM | RESELLER | CUSTOMER | NONE), roles, regions
-#   resource: kind (portal | tenant | customer | user | delegation | product | audit | support), relation of the resource's
+#   resource: kind (portal | tenant | customer | user | delegation | product | audit | support |
+#             service_account), relation of the resource's
 #             tenant to the actor's (SELF | SAME | OWN_CUSTOMER | OWN_RESELLER | PLATFORM_SCOPE |
 #             UNRELATED), region ("" when none), visibility (ALL | GRANTED_TO_ME | NOT_GRANTED),
 #             delegated_scopes (the delegated scopes the actor's tenant holds, active and unexpired, on the
@@ -149,6 +150,18 @@ field_rule(actor: Caller, "assign", resource: Object, role: String, "admins hand
 field_rule(actor: Caller, "assign", resource: Object, role: String, "USER_ADMIN hands out customer roles, never above customer_admin") if
     resource.relation = "OWN_CUSTOMER" and resource.owner_kind = "CUSTOMER" and
     role_of_kind(role, "CUSTOMER") and allow(actor, "manage", resource);
+
+# ---------------------------------------------------------------- service accounts
+# Integration credentials (a tenant's ERP connectors) are their own tenant's business: its
+# admins see, create, rotate and delete them; no delegation or support window reaches them.
+# Roles handed to an account follow the `assign` rules above (roles of the tenant's kind, by
+# someone who may manage it).
+decide(actor: Caller, "read", resource: Object, "admins see their own tenant's service accounts") if
+    resource.kind = "service_account" and resource.relation = "SAME" and
+    admin_of_kind(actor, resource.owner_kind);
+decide(actor: Caller, "manage", resource: Object, "admins create, rotate and delete their own tenant's service accounts") if
+    resource.kind = "service_account" and resource.relation = "SAME" and
+    admin_of_kind(actor, resource.owner_kind);
 
 admin_of_kind(actor: Caller, "PLATFORM") if has_role(actor, "platform_admin");
 admin_of_kind(actor: Caller, "RESELLER") if has_role(actor, "reseller_admin");

@@ -65,6 +65,8 @@ fact_enum!(Kind {
     Audit = "audit",
     // The support windows platform staff open on a tenant (the tenant looked at).
     Support = "support",
+    // A tenant's service accounts (integration credentials).
+    ServiceAccount = "service_account",
 });
 fact_enum!(Action {
     Read = "read",

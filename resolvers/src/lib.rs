@@ -22,6 +22,7 @@ pub mod limits;
 mod pagination;
 mod request;
 pub mod search;
+mod service_accounts;
 mod support;
 mod tenancy;
 mod types;
@@ -206,6 +207,7 @@ pub struct Mutation(
     catalog_admin::PriceListMutations,
     catalog_admin::ListingLifecycleMutations,
     support::SupportMutations,
+    service_accounts::ServiceAccountMutations,
 );
 
 #[Object]

@@ -66,6 +66,15 @@ impl Tenant {
     ) -> async_graphql::Result<Option<crate::user_admin::UserConnection>> {
         crate::user_admin::tenant_users(ctx, &self.id, first, after).await
     }
+
+    /// The tenant's service accounts (integration credentials), oldest first: for its own
+    /// admins; otherwise `null` with FIELD_MASKED.
+    async fn service_accounts(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<Vec<crate::service_accounts::ServiceAccount>>> {
+        crate::service_accounts::tenant_service_accounts(ctx, &self.id).await
+    }
 }
 
 impl From<&model::Tenant> for Tenant {

@@ -24,6 +24,7 @@ pub mod pricing;
 mod scope;
 mod search_feed;
 pub mod seed;
+mod service_accounts;
 mod sessions;
 mod support;
 mod users;
@@ -48,6 +49,10 @@ pub use price_lists::{PriceList, PriceListChanges};
 pub use scope::TenantScope;
 pub use search_feed::{IndexListing, OutboxMessage};
 pub use seed::SeedOutcome;
+pub use service_accounts::{
+    IssuedSecret, MAX_SERVICE_ACCOUNTS, NewServiceAccount, SECRET_PREFIX, SERVICE_ACCOUNT_ISSUER,
+    ServiceAccount,
+};
 pub use sessions::SessionStore;
 pub use support::{MAX_SUPPORT_MINUTES, MAX_SUPPORT_REASON, SupportRequest};
 pub use users::{ADMIN_ROLES, DelegatedUse, INVITATION_DAYS, ManagedUser, NewInvitation, RoleSet};

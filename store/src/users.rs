@@ -12,6 +12,7 @@ use crate::db::scoped;
 use crate::error::check_version;
 use crate::identity::{LIVE_USERS, UserRow, live_user};
 use crate::model::*;
+use crate::service_accounts::SERVICE_ACCOUNT_ISSUER;
 use crate::{Store, StoreError, TenantScope};
 
 /// An invitation nobody accepted within this many days binds to nobody.
@@ -40,7 +41,7 @@ pub struct RoleSet {
 }
 
 impl RoleSet {
-    fn validate(&self) -> Result<(), StoreError> {
+    pub(crate) fn validate(&self) -> Result<(), StoreError> {
         if self.roles.is_empty() {
             return Err(invalid("roles", "name at least one role"));
         }
@@ -58,7 +59,7 @@ impl RoleSet {
         Ok(())
     }
 
-    fn of(assignments: &[RoleAssignment]) -> RoleSet {
+    pub(crate) fn of(assignments: &[RoleAssignment]) -> RoleSet {
         let mut roles: Vec<Role> = assignments.iter().map(|a| a.role).collect();
         roles.sort();
         let mut regions: Vec<Region> = assignments
@@ -167,7 +168,8 @@ macro_rules! active_admins {
             "SELECT count(DISTINCT u.id) FROM users u JOIN role_assignments r \
              ON r.user_id = u.id AND r.tenant_id = u.tenant_id \
              WHERE u.tenant_id = $1 AND u.deleted_at IS NULL AND u.deactivated_at IS NULL \
-             AND u.invited_at IS NULL AND {}",
+             AND u.invited_at IS NULL AND u.issuer <> '{}' AND {}",
+            crate::service_accounts::SERVICE_ACCOUNT_ISSUER,
             $d.in_json("r.role", 2)
         );
         let n: i64 = sqlx::query_scalar(&sql)
@@ -310,7 +312,8 @@ impl Store {
         }
         scoped!(self, scope, read, |conn, d| {
             let sql = format!(
-                "{LIVE_USERS} AND tenant_id = $1 AND {} AND email > $3 ORDER BY email LIMIT $4",
+                "{LIVE_USERS} AND tenant_id = $1 AND {} AND email > $3 AND issuer <> '{SERVICE_ACCOUNT_ISSUER}' \
+                 ORDER BY email LIMIT $4",
                 d.in_json("tenant_id", 2)
             );
             let users: Vec<UserRow> = sqlx::query_as(&sql)

@@ -108,6 +108,8 @@ pub struct AuthConfig {
     pub jwks_refetch_seconds: u64,
     /// How long a fetched JWKS or discovery document is trusted without an unknown key id.
     pub jwks_ttl_seconds: u64,
+    /// Lifetime of the tokens service accounts get at `POST /oauth/token` (60 to 3600).
+    pub service_token_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +192,7 @@ impl Default for Config {
                 leeway_seconds: 30,
                 jwks_refetch_seconds: 5,
                 jwks_ttl_seconds: 3600,
+                service_token_seconds: 900,
             },
             policy_dir: None,
             search: SearchConfig {
@@ -300,6 +303,12 @@ impl Config {
             return bad(
                 "catalog.page_cache_mib",
                 "must be between 1 and 1048576 (turn the cache off with catalog.page_cache_entries = 0)",
+            );
+        }
+        if !(60..=3600).contains(&self.auth.service_token_seconds) {
+            return bad(
+                "auth.service_token_seconds",
+                "must be between 60 and 3600 (service tokens are short-lived)",
             );
         }
         if self.database.max_connections == 0 {

@@ -19,6 +19,7 @@ pub mod error;
 pub mod graphql;
 mod html;
 pub mod portal;
+pub mod signing;
 pub mod telemetry;
 
 pub use app::{Application, DataState, router};

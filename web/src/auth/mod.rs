@@ -9,6 +9,7 @@
 pub mod browser;
 mod keys;
 mod return_to;
+pub mod service;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,11 +27,13 @@ use crate::app::AppState;
 use crate::demo::DemoIssuer;
 use crate::error::WebError;
 pub use keys::{KeyCache, KeysError};
+pub use service::{SERVICE_AUDIENCE, ServiceIssuer};
 
-/// The browser sign-in routes: `/auth/login`, `/auth/callback`, `/auth/logout`.
+/// The browser sign-in routes (`/auth/login`, `/auth/callback`, `/auth/logout`) and the
+/// service accounts' token endpoint with its keys and metadata.
 pub fn router() -> axum::Router<AppState> {
     use axum::routing::get;
-    axum::Router::new()
+    service::router()
         .route("/auth/login", get(browser::login))
         .route("/auth/callback", get(browser::callback))
         .route(
@@ -77,6 +80,8 @@ pub struct Auth {
     /// Redirects off: a provider's answer is never followed somewhere else.
     pub http: reqwest::Client,
     pub demo: Option<Arc<DemoIssuer>>,
+    /// Portico's own issuer, of service-account tokens.
+    pub service: ServiceIssuer,
     leeway: u64,
     /// Tokens whose signature and claims were verified, by SHA-256 of the token and the
     /// provider they were verified against: a client sends the same token for its lifetime,
@@ -135,6 +140,10 @@ impl Auth {
             ),
             http,
             demo,
+            service: ServiceIssuer::new(
+                &config.data_dir,
+                Duration::from_secs(config.auth.service_token_seconds),
+            ),
             leeway: config.auth.leeway_seconds,
             verified: quick_cache::sync::Cache::new(10_000),
             providers: quick_cache::sync::Cache::new(1_000),
@@ -142,17 +151,38 @@ impl Auth {
         })
     }
 
-    /// Verifies a bearer JWT against the portal's provider and finds its user. With the
-    /// request's identity version, provider and user may come from the caches under it.
+    /// Verifies a bearer JWT and finds its user: a service account's token against Portico's
+    /// own keys and this portal's origin (`origin`), any other against the portal's identity
+    /// provider. With the request's identity version, provider and user may come from the
+    /// caches under it.
     pub async fn verify_bearer(
         &self,
         state: &AppState,
         portal: &Tenant,
+        origin: &str,
         token: &str,
         identity_version: Option<i64>,
     ) -> Result<Caller, Refusal> {
         let header =
             jsonwebtoken::decode_header(token).map_err(|e| Refusal::Malformed(e.to_string()))?;
+        if let Some(kid) = header.kid.as_deref().filter(|k| self.service.made(k)) {
+            if header.alg != jsonwebtoken::Algorithm::ES256 {
+                return Err(Refusal::Algorithm(format!("{:?}", header.alg)));
+            }
+            let cache_key = (token_digest(token), format!("service|{origin}"));
+            if let Some(v) = self.still_verified(&cache_key) {
+                return caller_for(state, portal, &v.iss, &v.sub, identity_version).await;
+            }
+            let key = self.service.decoding_key(kid).await?;
+            let claims = self.check(token, &key, header.alg, origin, SERVICE_AUDIENCE)?;
+            // The user rows of service accounts are under their own issuer, not the origin.
+            let claims = Claims {
+                iss: portico_store::SERVICE_ACCOUNT_ISSUER.to_owned(),
+                ..claims
+            };
+            self.remember(cache_key, &claims);
+            return caller_for(state, portal, &claims.iss, &claims.sub, identity_version).await;
+        }
         let provider = provider_for(state, portal, identity_version).await?;
         // Pinned: the header's algorithm must be one the provider is registered with (never
         // `none`, never HMAC, which a published public key could forge).
@@ -160,27 +190,15 @@ impl Auth {
         if !provider.algorithms.contains(&alg) {
             return Err(Refusal::Algorithm(alg));
         }
-        let digest = sha2::Sha256::digest(token.as_bytes());
         let cache_key = (
-            digest
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>(),
+            token_digest(token),
             format!(
                 "{}|{}|{}",
                 provider.id, provider.issuer_url, provider.audience
             ),
         );
-        if let Some(v) = self.verified.get(&cache_key) {
-            let now = chrono::Utc::now().timestamp();
-            let leeway = self.leeway as i64;
-            if v.at.elapsed() < REVERIFY_AFTER
-                && v.exp + leeway > now
-                && v.nbf.is_none_or(|nbf| nbf - leeway <= now)
-            {
-                return caller_for(state, portal, &v.iss, &v.sub, identity_version).await;
-            }
-            self.verified.remove(&cache_key);
+        if let Some(v) = self.still_verified(&cache_key) {
+            return caller_for(state, portal, &v.iss, &v.sub, identity_version).await;
         }
         let kid = header.kid.ok_or(Refusal::NoKeyId)?;
         let keys = self.keys.get_with_kid(&provider.issuer_url, &kid).await?;
@@ -190,18 +208,57 @@ impl Auth {
             .ok_or_else(|| Refusal::UnknownKeyId(kid.clone()))?;
         let key = jsonwebtoken::DecodingKey::from_jwk(jwk)
             .map_err(|e| Refusal::Invalid(format!("key {kid}: {e}")))?;
-        let mut validation = jsonwebtoken::Validation::new(header.alg);
-        validation.algorithms = vec![header.alg];
+        let claims = self.check(
+            token,
+            &key,
+            header.alg,
+            &provider.issuer_url,
+            &provider.audience,
+        )?;
+        self.remember(cache_key, &claims);
+        caller_for(state, portal, &claims.iss, &claims.sub, identity_version).await
+    }
+
+    /// Signature, issuer, audience and validity window of a token.
+    fn check(
+        &self,
+        token: &str,
+        key: &jsonwebtoken::DecodingKey,
+        alg: jsonwebtoken::Algorithm,
+        issuer: &str,
+        audience: &str,
+    ) -> Result<Claims, Refusal> {
+        let mut validation = jsonwebtoken::Validation::new(alg);
+        validation.algorithms = vec![alg];
         validation.leeway = self.leeway;
         validation.validate_nbf = true;
-        validation.set_issuer(&[&provider.issuer_url]);
-        validation.set_audience(&[&provider.audience]);
+        validation.set_issuer(&[issuer]);
+        validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
-            .map_err(|e| Refusal::Invalid(e.to_string()))?;
-        let claims = data.claims;
+        Ok(jsonwebtoken::decode::<Claims>(token, key, &validation)
+            .map_err(|e| Refusal::Invalid(e.to_string()))?
+            .claims)
+    }
+
+    /// A token verified under this key less than `REVERIFY_AFTER` ago and still within its
+    /// own validity window.
+    fn still_verified(&self, key: &(String, String)) -> Option<Verified> {
+        let v = self.verified.get(key)?;
+        let now = chrono::Utc::now().timestamp();
+        let leeway = self.leeway as i64;
+        if v.at.elapsed() < REVERIFY_AFTER
+            && v.exp + leeway > now
+            && v.nbf.is_none_or(|nbf| nbf - leeway <= now)
+        {
+            return Some(v);
+        }
+        self.verified.remove(key);
+        None
+    }
+
+    fn remember(&self, key: (String, String), claims: &Claims) {
         self.verified.insert(
-            cache_key,
+            key,
             Verified {
                 iss: claims.iss.clone(),
                 sub: claims.sub.clone(),
@@ -210,8 +267,14 @@ impl Auth {
                 at: std::time::Instant::now(),
             },
         );
-        caller_for(state, portal, &claims.iss, &claims.sub, identity_version).await
     }
+}
+
+fn token_digest(token: &str) -> String {
+    sha2::Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// The tenants whose users may sign in on a portal: a reseller's portal serves its own staff
@@ -406,9 +469,14 @@ pub async fn authenticate(
                 "not a Bearer authorization".into(),
             )));
         };
+        let Some(origin) = portal_origin(state, headers) else {
+            return Err(unauthenticated(&Refusal::Malformed(
+                "no Host header".into(),
+            )));
+        };
         return match state
             .auth
-            .verify_bearer(state, portal, token, identity_version)
+            .verify_bearer(state, portal, &origin, token, identity_version)
             .await
         {
             Ok(caller) => Ok(Some(caller)),
