@@ -4,6 +4,8 @@
 //! Each tenant has its own chain; appenders of one tenant wait for each other, never for
 //! another tenant's.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
@@ -154,79 +156,121 @@ pub struct AuditQuery {
 /// The most rows one audit page reads.
 pub const AUDIT_PAGE_MAX: i64 = 1000;
 
-/// Appends one audit row inside the caller's write transaction (both backends).
+/// Set only by `set_audit_for_benchmarks(false)`: every `append_audit!` skips its append.
+static AUDIT_OFF: AtomicBool = AtomicBool::new(false);
+
+/// Benchmarks only; the server never calls it. `false` makes every audit append of this process
+/// a no-op (no tenant row lock, no read of the chain's last row, no insert), so a benchmark can
+/// measure a write's cost with and without its audit row (`bench/src/bin/admin.rs`); the outbox
+/// message is still written. `true` (the default) restores it. A process switch rather than a
+/// cargo feature, which `cargo test --workspace` would unify into every test. The chains of the
+/// tenants written meanwhile stay intact but are missing those changes.
+#[doc(hidden)]
+pub fn set_audit_for_benchmarks(on: bool) {
+    AUDIT_OFF.store(!on, Ordering::SeqCst);
+}
+
+/// Whether audit appends happen (always, outside a benchmark that switched them off).
+pub(crate) fn audit_on() -> bool {
+    !AUDIT_OFF.load(Ordering::Relaxed)
+}
+
+/// The entry a switched-off append evaluates to: never written, `seq` 0, no hashes.
+pub(crate) fn unwritten(tenant: &str, entry: &NewAuditEntry) -> AuditEntry {
+    AuditEntry {
+        tenant_id: tenant.to_owned(),
+        seq: 0,
+        actor: entry.actor.clone(),
+        actor_tenant: entry.actor_tenant.clone(),
+        action: entry.action.clone(),
+        target: entry.target.clone(),
+        before_state: entry.before_state.clone(),
+        after_state: entry.after_state.clone(),
+        reason: entry.reason.clone(),
+        at: chrono::SubsecRound::trunc_subsecs(Utc::now(), 6),
+        prev_hash: String::new(),
+        hash: String::new(),
+    }
+}
+
+/// Appends one audit row inside the caller's write transaction (both backends). Evaluates to
+/// the row written (unless a benchmark switched audit off: `set_audit_for_benchmarks`).
 macro_rules! append_audit {
     ($conn:ident, $d:ident, $tenant:expr, $entry:expr) => {{
         let tenant: &str = $tenant;
         let entry: &crate::model::NewAuditEntry = $entry;
-        if $d == crate::db::Dialect::Postgres {
-            // Serializes appenders of one tenant so the chain never forks, and only them: the
-            // lock is the tenant's own row, held to COMMIT. (An advisory lock on
-            // `hashtext(tenant)` keyed 4 billion tenants' chains into 32 bits, so two tenants
-            // could share one, and with it the demo seed's key.) `FOR NO KEY UPDATE` does not
-            // conflict with the `FOR KEY SHARE` that foreign-key checks take on the row, so
-            // writes of the tenant's other rows never wait for it. SQLite has one writer
-            // anyway (`db::Pools`). A transaction that appends to two chains (a reseller acting
-            // in its customer: `record_user_change!`, `assign_delegation`) appends to the
-            // customer's first and the reseller's second, always: one order, so two such
-            // transactions cannot wait for each other in a cycle.
-            // No row: the tenant is outside the transaction's scope (row-level security), so
-            // the chain may not grow there.
-            let locked: Option<i32> =
-                sqlx::query_scalar("SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE")
-                    .bind(tenant)
-                    .fetch_optional(&mut *$conn)
-                    .await?;
-            if locked.is_none() {
-                return Err(crate::StoreError::NotFound { entity: "tenant" }.into());
+        if !crate::audit::audit_on() {
+            crate::audit::unwritten(tenant, entry)
+        } else {
+            if $d == crate::db::Dialect::Postgres {
+                // Serializes appenders of one tenant so the chain never forks, and only them: the
+                // lock is the tenant's own row, held to COMMIT. (An advisory lock on
+                // `hashtext(tenant)` keyed 4 billion tenants' chains into 32 bits, so two tenants
+                // could share one, and with it the demo seed's key.) `FOR NO KEY UPDATE` does not
+                // conflict with the `FOR KEY SHARE` that foreign-key checks take on the row, so
+                // writes of the tenant's other rows never wait for it. SQLite has one writer
+                // anyway (`db::Pools`). A transaction that appends to two chains (a reseller acting
+                // in its customer: `record_user_change!`, `assign_delegation`) appends to the
+                // customer's first and the reseller's second, always: one order, so two such
+                // transactions cannot wait for each other in a cycle.
+                // No row: the tenant is outside the transaction's scope (row-level security), so
+                // the chain may not grow there.
+                let locked: Option<i32> =
+                    sqlx::query_scalar("SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE")
+                        .bind(tenant)
+                        .fetch_optional(&mut *$conn)
+                        .await?;
+                if locked.is_none() {
+                    return Err(crate::StoreError::NotFound { entity: "tenant" }.into());
+                }
             }
+            let last: Option<(i64, String)> = sqlx::query_as(
+                "SELECT seq, hash FROM audit_log WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1",
+            )
+            .bind(tenant)
+            .fetch_optional(&mut *$conn)
+            .await?;
+            let (seq, prev_hash) = match last {
+                Some((seq, hash)) => (seq + 1, hash),
+                None => (1, crate::audit::AUDIT_GENESIS.to_owned()),
+            };
+            let mut row = crate::model::AuditEntry {
+                tenant_id: tenant.to_owned(),
+                seq,
+                actor: entry.actor.clone(),
+                actor_tenant: entry.actor_tenant.clone(),
+                action: entry.action.clone(),
+                target: entry.target.clone(),
+                before_state: entry.before_state.clone(),
+                after_state: entry.after_state.clone(),
+                reason: entry.reason.clone(),
+                // Microseconds: what PostgreSQL keeps, so the hash survives the round trip.
+                at: chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6),
+                prev_hash,
+                hash: String::new(),
+            };
+            row.hash = crate::audit::audit_hash(&row);
+            sqlx::query(&format!(
+                "INSERT INTO audit_log ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                crate::audit::AUDIT_COLUMNS
+            ))
+            .bind(&row.tenant_id)
+            .bind(row.seq)
+            .bind(&row.actor)
+            .bind(&row.actor_tenant)
+            .bind(&row.action)
+            .bind(&row.target)
+            .bind(&row.before_state)
+            .bind(&row.after_state)
+            .bind(&row.reason)
+            .bind(row.at)
+            .bind(&row.prev_hash)
+            .bind(&row.hash)
+            .execute(&mut *$conn)
+            .await
+            .map_err(crate::StoreError::from_db)?;
+            row
         }
-        let last: Option<(i64, String)> = sqlx::query_as(
-            "SELECT seq, hash FROM audit_log WHERE tenant_id = $1 ORDER BY seq DESC LIMIT 1",
-        )
-        .bind(tenant)
-        .fetch_optional(&mut *$conn)
-        .await?;
-        let (seq, prev_hash) = match last {
-            Some((seq, hash)) => (seq + 1, hash),
-            None => (1, crate::audit::AUDIT_GENESIS.to_owned()),
-        };
-        let mut row = crate::model::AuditEntry {
-            tenant_id: tenant.to_owned(),
-            seq,
-            actor: entry.actor.clone(),
-            actor_tenant: entry.actor_tenant.clone(),
-            action: entry.action.clone(),
-            target: entry.target.clone(),
-            before_state: entry.before_state.clone(),
-            after_state: entry.after_state.clone(),
-            reason: entry.reason.clone(),
-            // Microseconds: what PostgreSQL keeps, so the hash survives the round trip.
-            at: chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6),
-            prev_hash,
-            hash: String::new(),
-        };
-        row.hash = crate::audit::audit_hash(&row);
-        sqlx::query(&format!(
-            "INSERT INTO audit_log ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-            crate::audit::AUDIT_COLUMNS
-        ))
-        .bind(&row.tenant_id)
-        .bind(row.seq)
-        .bind(&row.actor)
-        .bind(&row.actor_tenant)
-        .bind(&row.action)
-        .bind(&row.target)
-        .bind(&row.before_state)
-        .bind(&row.after_state)
-        .bind(&row.reason)
-        .bind(row.at)
-        .bind(&row.prev_hash)
-        .bind(&row.hash)
-        .execute(&mut *$conn)
-        .await
-        .map_err(crate::StoreError::from_db)?;
-        row
     }};
 }
 pub(crate) use append_audit;
@@ -379,5 +423,46 @@ pub fn chain_problem(prev: Option<&AuditEntry>, row: &AuditEntry) -> Option<Chai
         Some(ChainProblem::HashMismatch)
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::NewAuditEntry;
+    use crate::seed::demo_id;
+    use crate::{Store, StoreOptions, TenantScope};
+
+    /// Audit is on unless a benchmark switched it off: an audited write leaves its row. (No test
+    /// switches it off: the switch is process-wide and tests share the process.)
+    #[tokio::test]
+    async fn an_audited_write_leaves_its_row_by_default() {
+        assert!(super::audit_on());
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("portico.db").display());
+        let store = Store::connect(&url, &StoreOptions::default())
+            .await
+            .unwrap();
+        store.migrate().await.unwrap();
+        store.seed_demo().await.unwrap();
+        let id = demo_id("tenant", "northwind");
+        let scope = TenantScope::single(id.clone());
+        let before = store.audit_entries(&scope, &id).await.unwrap().len();
+        let actor = NewAuditEntry {
+            actor: demo_id("user", "admin@northwind.test"),
+            actor_tenant: id.clone(),
+            ..NewAuditEntry::default()
+        };
+        let row = store
+            .set_feature_flag(&scope, &id, "audit_default", true, &actor)
+            .await
+            .unwrap();
+        let after = store.audit_entries(&scope, &id).await.unwrap();
+        assert_eq!(after.len(), before + 1);
+        assert_eq!(
+            after.last().map(|e| (e.seq, &e.hash)),
+            Some((row.seq, &row.hash))
+        );
+        assert!(row.seq > 0 && !row.hash.is_empty());
+        store.close().await;
     }
 }

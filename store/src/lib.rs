@@ -32,7 +32,7 @@ mod versions;
 
 pub use audit::{
     AUDIT_GENESIS, AUDIT_PAGE_MAX, AuditOrder, AuditQuery, ChainProblem, ChainReport, audit_hash,
-    audit_time, chain_problem,
+    audit_time, chain_problem, set_audit_for_benchmarks,
 };
 pub use catalog::{CatalogQuery, CatalogRow, CatalogVisibility, PriceQuery, Versions};
 pub use catalog_admin::{ContractPriceRow, ListingChanges};
