@@ -260,7 +260,7 @@ impl Store {
                 DelegationChange::Decline => transition!(
                     conn,
                     before,
-                    DelegationStatus::Rejected,
+                    DelegationStatus::Declined,
                     "ended_at = $4, ended_by = $5",
                     now,
                     &audit.actor

@@ -72,7 +72,10 @@ text_enum!(
     DelegationStatus {
         Pending = "PENDING",
         Active = "ACTIVE",
-        Rejected = "REJECTED",
+        // Declined by the customer. Stored as `REJECTED` (the first migrations' word, kept:
+        // the CHECK constraints and the hash-chained audit states already hold it); GraphQL
+        // says `DECLINED`, the vocabulary.
+        Declined = "REJECTED",
         Revoked = "REVOKED",
         Expired = "EXPIRED",
     }
