@@ -246,6 +246,8 @@ impl CaseWorld {
                     deleted_at: None,
                     suspended_at: None,
                     suspended_reason: None,
+                    contact_email: None,
+                    contact_phone: None,
                     version: 1,
                 };
                 access.facts(Kind::Customer, &prospective)

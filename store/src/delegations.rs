@@ -14,6 +14,16 @@ use crate::model::*;
 use crate::outbox::{Topic, record_change};
 use crate::{Store, StoreError, TenantScope};
 
+/// A reseller acting in its customer under a delegation: the change is audited in the
+/// customer's chain and mirrored into the reseller's, naming the delegation and the scope
+/// (`record_delegated_change!`).
+#[derive(Debug, Clone)]
+pub struct DelegatedUse {
+    pub reseller_id: TenantId,
+    pub delegation_id: String,
+    pub scope: DelegatedScope,
+}
+
 /// The longest a delegation may run.
 pub const MAX_DELEGATION_DAYS: i64 = 2 * 365;
 /// A request nobody approved or declined within this many days lapses.

@@ -117,6 +117,10 @@ pub struct Tenant {
     pub suspended_at: Option<DateTime<Utc>>,
     /// Why, as the reseller's admin gave it; set exactly when `suspended_at` is.
     pub suspended_reason: Option<String>,
+    /// A customer's settings (its own admin's, or its reseller's admins' under
+    /// SETTINGS_ADMIN): whom to contact, by email and by phone; `None` when not given.
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
     /// Bumped by every change to the tenant's own row (optimistic concurrency).
     pub version: i64,
 }
