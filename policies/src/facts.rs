@@ -65,6 +65,8 @@ fact_enum!(Kind {
     Audit = "audit",
     // The support windows platform staff open on a tenant (the tenant looked at).
     Support = "support",
+    // A tenant's settings (a customer's name and contacts; later its theme and feature flags).
+    Settings = "settings",
 });
 fact_enum!(Action {
     Read = "read",

@@ -174,6 +174,7 @@ impl CaseWorld {
             "customer" => access.facts(Kind::Customer, tenant(&resource.name)?),
             "audit" => access.facts(Kind::Audit, tenant(&resource.name)?),
             "support" => access.facts(Kind::Support, tenant(&resource.name)?),
+            "settings" => access.facts(Kind::Settings, tenant(&resource.name)?),
             "user" => {
                 let user = self
                     .store
@@ -307,7 +308,7 @@ impl CaseWorld {
     /// `delegation:CUSTOMER>…`, `user:EMAIL`).
     fn tenant_of(&self, resource: &ResourceRef) -> Option<String> {
         let slug = match resource.kind.as_str() {
-            "customer" | "tenant" | "audit" => resource.name.as_str(),
+            "customer" | "tenant" | "audit" | "settings" => resource.name.as_str(),
             "delegation" => resource.name.split_once('>')?.0,
             "user" => {
                 return self
