@@ -92,10 +92,12 @@ fn check_contact_email(email: &str) -> Result<Option<String>, StoreError> {
     if email.trim().is_empty() {
         return Ok(None);
     }
-    crate::users::check_email(email).map(Some).map_err(|e| match e {
-        StoreError::Invalid { message, .. } => invalid("contactEmail", message),
-        other => other,
-    })
+    crate::users::check_email(email)
+        .map(Some)
+        .map_err(|e| match e {
+            StoreError::Invalid { message, .. } => invalid("contactEmail", message),
+            other => other,
+        })
 }
 
 /// A contact phone number: blank clears it; otherwise 3 to 40 characters of digits, spaces and
@@ -326,7 +328,11 @@ impl Store {
             .transpose()?;
         scoped!(self, scope, write, |conn, d| {
             let before = live_customer!(conn, d, scope, id);
-            check_version("customer", before.as_ref().map(|t| t.version), expected_version)?;
+            check_version(
+                "customer",
+                before.as_ref().map(|t| t.version),
+                expected_version,
+            )?;
             let before = before.ok_or(StoreError::NotFound { entity: "customer" })?;
             let name = name.unwrap_or_else(|| before.name.clone());
             let email = email.unwrap_or_else(|| before.contact_email.clone());

@@ -48,6 +48,21 @@ fn refused(code: &str) -> Result<Value, (String, Option<String>)> {
     Err((code.to_owned(), None))
 }
 
+/// The `extensions.code` of every error of a response, in order.
+fn codes(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|e| {
+            e["extensions"]["code"]
+                .as_str()
+                .unwrap_or("none")
+                .to_owned()
+        })
+        .collect()
+}
+
 /// `customer(id)` as `who`: its settings fields (masked ones `null`) and the codes of the
 /// errors, or the code when the customer itself is refused.
 async fn customer_as(app: &TestApp, who: &str, host: &str, slug: &str) -> (Value, Vec<String>) {
@@ -59,15 +74,7 @@ async fn customer_as(app: &TestApp, who: &str, host: &str, slug: &str) -> (Value
             json!({ "id": customer_id(slug) }),
         )
         .await;
-    let codes = r.body["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| e["extensions"]["code"].as_str().unwrap_or("none").to_owned())
-                .collect()
-        })
-        .unwrap_or_default();
+    let codes = codes(&r.body);
     (r.body["data"]["customer"].clone(), codes)
 }
 
@@ -81,15 +88,7 @@ async fn own_tenant(app: &TestApp, who: &str) -> (Value, Vec<String>) {
             json!({}),
         )
         .await;
-    let codes = r.body["errors"]
-        .as_array()
-        .map(|errors| {
-            errors
-                .iter()
-                .map(|e| e["extensions"]["code"].as_str().unwrap_or("none").to_owned())
-                .collect()
-        })
-        .unwrap_or_default();
+    let codes = codes(&r.body);
     (r.body["data"]["viewer"]["tenant"].clone(), codes)
 }
 
@@ -200,7 +199,10 @@ async fn a_customers_admin_changes_its_settings_and_every_party_reads_them_back(
     assert_eq!(buyer["name"], "Alpine Dealers AG");
     assert_eq!(buyer["contactEmail"], Value::Null);
     assert_eq!(buyer["contactPhone"], Value::Null);
-    assert_eq!(codes, ["FIELD_MASKED"; 3], "contactEmail, contactPhone, version");
+    assert_eq!(
+        codes, ["FIELD_MASKED"; 3],
+        "contactEmail, contactPhone, version"
+    );
     let (ops, codes) = customer_as(&app, "ops@platform.test", PLATFORM, "alpine-dealers").await;
     assert_eq!(ops["name"], "Alpine Dealers AG");
     assert_eq!(ops["contactEmail"], Value::Null);
@@ -215,10 +217,7 @@ async fn a_customers_admin_changes_its_settings_and_every_party_reads_them_back(
     assert_eq!(row.action, "customer.settings_updated");
     assert_eq!(row.actor, app.user("admin@alpine.test").await.id);
     assert_eq!(row.actor_tenant, tenant("alpine-dealers"));
-    assert_eq!(
-        row.target,
-        format!("customer:{}", tenant("alpine-dealers"))
-    );
+    assert_eq!(row.target, format!("customer:{}", tenant("alpine-dealers")));
     let before: Value = serde_json::from_str(row.before_state.as_deref().unwrap()).unwrap();
     let after: Value = serde_json::from_str(row.after_state.as_deref().unwrap()).unwrap();
     assert_eq!(before["contactEmail"], Value::Null);
@@ -294,7 +293,10 @@ async fn a_reseller_admin_under_settings_admin_changes_them_audited_in_both_chai
     assert_eq!(row.actor, app.user("admin@northwind.test").await.id);
     assert_eq!(row.actor_tenant, tenant("northwind"));
     let reason = row.reason.as_deref().unwrap();
-    assert!(reason.contains(&format!("delegation {delegation}")), "{reason}");
+    assert!(
+        reason.contains(&format!("delegation {delegation}")),
+        "{reason}"
+    );
     assert!(reason.contains("SETTINGS_ADMIN"), "{reason}");
     // And the same row in northwind's, its target naming the tenant acted in.
     let nw = audit_of(&app, "northwind").await;
@@ -319,9 +321,16 @@ async fn a_reseller_admin_under_settings_admin_changes_them_audited_in_both_chai
         )
         .await;
     let newest = &log.body["data"]["auditLog"]["edges"][0]["node"];
-    assert_eq!(newest["action"], "customer.settings_updated", "{:?}", log.body);
+    assert_eq!(
+        newest["action"], "customer.settings_updated",
+        "{:?}",
+        log.body
+    );
     assert!(
-        newest["reason"].as_str().unwrap().contains("SETTINGS_ADMIN"),
+        newest["reason"]
+            .as_str()
+            .unwrap()
+            .contains("SETTINGS_ADMIN"),
         "{newest:?}"
     );
 }
@@ -464,8 +473,9 @@ async fn a_reseller_admin_without_an_active_assigned_settings_admin_delegation_i
 
     // Active and carrying SETTINGS_ADMIN, but assigned to someone else: alpine's delegation
     // handed to northwind's support only.
-    let alpine = portico_resolvers::encode_id("Delegation", &demo_id("delegation", "alpine-northwind"))
-        .to_string();
+    let alpine =
+        portico_resolvers::encode_id("Delegation", &demo_id("delegation", "alpine-northwind"))
+            .to_string();
     let support = portico_resolvers::encode_id("User", &demo_id("user", "support@northwind.test"))
         .to_string();
     let reassigned = app
@@ -574,7 +584,8 @@ async fn others_are_refused_not_found_across_trees_and_forbidden_inside_and_noth
         refused("FORBIDDEN")
     );
     // An id that names nothing, or something else, is NOT_FOUND.
-    for id in ["garbage", &portico_resolvers::encode_id("Product", "x").to_string()] {
+    let product = portico_resolvers::encode_id("Product", "x");
+    for id in ["garbage", product.as_str()] {
         assert_eq!(
             change_as(
                 &app,
@@ -673,7 +684,10 @@ async fn a_stale_expected_version_is_refused_and_nothing_is_written(db: TestDb) 
                         "contactEmail": "it@alpine.test", "expectedVersion": stale }),
             )
             .await,
-            Err(("BAD_USER_INPUT".to_owned(), Some("expectedVersion".to_owned()))),
+            Err((
+                "BAD_USER_INPUT".to_owned(),
+                Some("expectedVersion".to_owned())
+            )),
             "{stale}"
         );
     }

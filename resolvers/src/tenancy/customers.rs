@@ -101,16 +101,14 @@ impl Customer {
     async fn contact_email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
         let access = access(ctx)?;
         let settings = access.facts(Kind::Settings, &self.tenant);
-        Ok(readable(ctx, access, &settings, "contactEmail")
-            .and(self.tenant.contact_email.clone()))
+        Ok(readable(ctx, access, &settings, "contactEmail").and(self.tenant.contact_email.clone()))
     }
 
     /// A setting: whom to call. Readable as `contactEmail` is.
     async fn contact_phone(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
         let access = access(ctx)?;
         let settings = access.facts(Kind::Settings, &self.tenant);
-        Ok(readable(ctx, access, &settings, "contactPhone")
-            .and(self.tenant.contact_phone.clone()))
+        Ok(readable(ctx, access, &settings, "contactPhone").and(self.tenant.contact_phone.clone()))
     }
 
     /// For `updateCustomer(expectedVersion:)` and `updateCustomerSettings(expectedVersion:)`:
