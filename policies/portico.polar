@@ -5,7 +5,8 @@
 # Resource.)
 #   actor:    signed_in, tenant_kind (PLATFORM | RESELLER | CUSTOMER | NONE), roles, regions
 #   resource: kind (portal | tenant | customer | user | delegation | product | audit | support |
-#             service_account), relation of the resource's
+#             service_account | settings: a tenant's settings, a customer's name and contacts),
+#             relation of the resource's
 #             tenant to the actor's (SELF | SAME | OWN_CUSTOMER | OWN_RESELLER | PLATFORM_SCOPE |
 #             UNRELATED), region ("" when none), visibility (ALL | GRANTED_TO_ME | NOT_GRANTED),
 #             delegated_scopes (the delegated scopes the actor's tenant holds, active and unexpired, on the
@@ -115,6 +116,32 @@ field_rule(actor: Caller, "read", resource: Object, "users", reason) if
     resource.kind = "customer" and reads_customer_users(actor, resource, reason);
 field_rule(actor: Caller, "read", resource: Object, "users", "inside a support window, platform admins read the customer's users") if
     resource.kind = "customer" and in_support_window(actor, resource);
+
+# ---------------------------------------------------------------- settings
+# A tenant's settings: a customer's name and contacts (later its theme and feature flags). Its
+# own admin changes them (updateCustomerSettings); so do the reseller's admins while the
+# customer delegates SETTINGS_ADMIN to them, through the same operation, naming the customer.
+# Who reads them: the tenant's own admins, the reseller's staff who read the customer (which
+# covers SUPPORT_READONLY's "the reseller's admins and support read its settings": they read
+# them anyway), and platform admins inside a support window. A window never changes them.
+
+decide(actor: Caller, "read", resource: Object, "a tenant's admins read their own tenant's settings") if
+    resource.kind = "settings" and resource.relation = "SAME" and admin_of_kind(actor, resource.owner_kind);
+decide(actor: Caller, "read", resource: Object, "reseller staff read their customers' settings (sales reps: in their regions)") if
+    resource.kind = "settings" and resource.relation = "OWN_CUSTOMER" and reads_customer(actor, resource);
+decide(actor: Caller, "read", resource: Object, "inside a support window, platform admins read the tenant's settings") if
+    resource.kind = "settings" and in_support_window(actor, resource);
+
+field_rule(actor: Caller, "read", resource: Object, field: String, "readable settings") if
+    resource.kind = "settings" and field in ["name", "contactEmail", "contactPhone", "version"] and
+    allow(actor, "read", resource);
+
+decide(actor: Caller, "update", resource: Object, "customer admins change their own tenant's settings") if
+    resource.kind = "settings" and resource.relation = "SAME" and resource.owner_kind = "CUSTOMER" and
+    has_role(actor, "customer_admin");
+decide(actor: Caller, "update", resource: Object, "SETTINGS_ADMIN lets the reseller's admins change the customer's settings") if
+    resource.kind = "settings" and resource.relation = "OWN_CUSTOMER" and has_role(actor, "reseller_admin") and
+    "SETTINGS_ADMIN" in resource.delegated_scopes;
 
 # ---------------------------------------------------------------- users
 

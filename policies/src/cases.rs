@@ -13,7 +13,7 @@ use crate::PolicyError;
 
 /// `kind:name`: `tenant:SLUG`, `customer:SLUG`, `user:EMAIL`, `delegation:CUSTOMER>RESELLER`,
 /// `product:RESELLER/SKU`, `portal:SLUG`, `audit:SLUG` (the tenant's audit log), `support:SLUG`
-/// (the support windows on the tenant).
+/// (the support windows on the tenant), `settings:SLUG` (the tenant's settings).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ResourceRef {
     pub kind: String,

@@ -67,6 +67,8 @@ fact_enum!(Kind {
     Support = "support",
     // A tenant's service accounts (integration credentials).
     ServiceAccount = "service_account",
+    // A tenant's settings (a customer's name and contacts; later its theme and feature flags).
+    Settings = "settings",
 });
 fact_enum!(Action {
     Read = "read",

@@ -175,6 +175,7 @@ impl CaseWorld {
             "audit" => access.facts(Kind::Audit, tenant(&resource.name)?),
             "support" => access.facts(Kind::Support, tenant(&resource.name)?),
             "service_account" => access.facts(Kind::ServiceAccount, tenant(&resource.name)?),
+            "settings" => access.facts(Kind::Settings, tenant(&resource.name)?),
             "user" => {
                 let user = self
                     .store
@@ -247,6 +248,8 @@ impl CaseWorld {
                     deleted_at: None,
                     suspended_at: None,
                     suspended_reason: None,
+                    contact_email: None,
+                    contact_phone: None,
                     version: 1,
                 };
                 access.facts(Kind::Customer, &prospective)
@@ -306,7 +309,9 @@ impl CaseWorld {
     /// `delegation:CUSTOMER>…`, `user:EMAIL`).
     fn tenant_of(&self, resource: &ResourceRef) -> Option<String> {
         let slug = match resource.kind.as_str() {
-            "customer" | "tenant" | "audit" | "service_account" => resource.name.as_str(),
+            "customer" | "tenant" | "audit" | "service_account" | "settings" => {
+                resource.name.as_str()
+            }
             "delegation" => resource.name.split_once('>')?.0,
             "user" => {
                 return self

@@ -130,6 +130,8 @@ impl CustomerMutations {
             deleted_at: None,
             suspended_at: None,
             suspended_reason: None,
+            contact_email: None,
+            contact_phone: None,
             version: 1,
         };
         let decision = access.decide(Action::Create, &access.facts(Kind::Customer, &prospective));

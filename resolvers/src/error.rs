@@ -69,6 +69,9 @@ impl From<portico_store::StoreError> for ApiError {
         use portico_store::StoreError as E;
         match err {
             E::NotFound { entity } => ApiError::NotFound(entity),
+            // The caller was allowed when the request began; the delegation ended before the
+            // write could land.
+            E::DelegationEnded => ApiError::Forbidden,
             E::Invalid { field, message } => ApiError::BadUserInput {
                 field: field.to_owned(),
                 message,

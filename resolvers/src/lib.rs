@@ -5,8 +5,8 @@
 //! and the caller's `Access`: facts, policy, tenant tree and delegations), ask the policy, and
 //! call the store with the scope it derives. They never build SQL and never decide access on
 //! their own. Queries and objects live by concern (`catalog`, `catalog_admin`, `search`,
-//! `tenancy`, `delegation_mutations`, `audit`, `support`); `limits` and `guard` keep documents and field
-//! errors in bounds.
+//! `tenancy`, `delegation_mutations`, `user_admin`, `customer_admin`, `customer_settings`,
+//! `audit`, `support`); `limits` and `guard` keep documents and field errors in bounds.
 
 mod audit;
 pub mod authz;
@@ -14,6 +14,7 @@ pub mod cases;
 pub mod catalog;
 mod catalog_admin;
 mod customer_admin;
+mod customer_settings;
 mod delegation_mutations;
 mod error;
 mod guard;
@@ -202,6 +203,7 @@ pub struct Mutation(
     delegation_mutations::DelegationMutations,
     user_admin::UserMutations,
     customer_admin::CustomerMutations,
+    customer_settings::CustomerSettingsMutations,
     catalog_admin::ListingMutations,
     catalog_admin::ContractPriceMutations,
     catalog_admin::PriceListMutations,

@@ -1,8 +1,10 @@
 //! What every resolver takes from the request's data, and the errors it maps, in one place.
 
 use async_graphql::{Context, ErrorExtensions};
-use portico_store::model::{self, NewAuditEntry};
-use portico_store::{Store, StoreError};
+use chrono::Utc;
+use portico_policies::{Action, Kind};
+use portico_store::model::{self, DelegatedScope, NewAuditEntry};
+use portico_store::{DelegatedUse, Store, StoreError, TenantScope};
 
 use crate::authz::Access;
 use crate::ids::decode_id;
@@ -61,6 +63,18 @@ pub(crate) fn store_error(err: StoreError) -> async_graphql::Error {
     ApiError::from(err).extend()
 }
 
+/// The refusal that fits a caller who may not act in `tenant`: NOT_FOUND when it may not even
+/// see the tenant (as a tenant or as a customer), FORBIDDEN when it may.
+pub(crate) fn refusal(access: &Access, tenant: &model::Tenant) -> async_graphql::Error {
+    let sees = access.allows(Action::Read, &access.facts(Kind::Tenant, tenant))
+        || access.allows(Action::Read, &access.facts(Kind::Customer, tenant));
+    if sees {
+        ApiError::Forbidden.extend()
+    } else {
+        ApiError::NotFound("tenant").extend()
+    }
+}
+
 /// The customer tenant a `Customer` id names, if the caller may read it; NOT_FOUND otherwise,
 /// whether it exists elsewhere or not at all.
 pub(crate) fn visible_customer(access: &Access, id: &str) -> async_graphql::Result<model::Tenant> {
@@ -68,4 +82,34 @@ pub(crate) fn visible_customer(access: &Access, id: &str) -> async_graphql::Resu
         .and_then(|raw| access.directory().tenant(&raw).cloned())
         .filter(|t| Customer::visible(access, t).is_some())
         .ok_or_else(|| ApiError::NotFound("customer").extend())
+}
+
+/// The delegation the caller uses to act with `scope` in `customer`, its own reseller's
+/// customer: held by the caller's tenant, active, unexpired, assigned to the caller and
+/// carrying `scope`; `None` when there is none. What the store needs to audit the use in both
+/// chains (`DelegatedUse`).
+pub(crate) async fn delegation_in_use(
+    ctx: &Context<'_>,
+    caller: &Caller,
+    customer: &model::Tenant,
+    scope: DelegatedScope,
+) -> async_graphql::Result<Option<DelegatedUse>> {
+    let tenants = TenantScope::of([customer.id.clone(), caller.tenant.id.clone()]);
+    let now = Utc::now();
+    let delegation = store(ctx)?
+        .delegations(&tenants)
+        .await
+        .map_err(store_error)?
+        .into_iter()
+        .find(|d| {
+            d.customer_id == customer.id
+                && d.reseller_id == caller.tenant.id
+                && d.usable_by(&caller.user.id, now)
+                && d.scopes.contains(&scope)
+        });
+    Ok(delegation.map(|d| DelegatedUse {
+        reseller_id: caller.tenant.id.clone(),
+        delegation_id: d.id,
+        scope,
+    }))
 }

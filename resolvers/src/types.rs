@@ -75,6 +75,46 @@ impl Tenant {
     ) -> async_graphql::Result<Option<Vec<crate::service_accounts::ServiceAccount>>> {
         crate::service_accounts::tenant_service_accounts(ctx, &self.id).await
     }
+
+    /// A setting: whom to write to (customers; `updateCustomerSettings`). For the tenant's own
+    /// admins, its reseller's staff who read it, and platform admins inside a support window;
+    /// otherwise `null` with FIELD_MASKED.
+    async fn contact_email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        Ok(settings_field(ctx, &self.id, "contactEmail")?.and_then(|t| t.contact_email))
+    }
+
+    /// A setting: whom to call. Readable as `contactEmail` is.
+    async fn contact_phone(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        Ok(settings_field(ctx, &self.id, "contactPhone")?.and_then(|t| t.contact_phone))
+    }
+
+    /// For `updateCustomerSettings(expectedVersion:)`: bumped by every change to the tenant.
+    /// Readable as the settings are.
+    async fn version(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i64>> {
+        Ok(settings_field(ctx, &self.id, "version")?.map(|t| t.version))
+    }
+}
+
+/// The tenant a `Tenant` id names with the facts of its settings, if the caller may read
+/// `field` of them; otherwise the mask is recorded and `None` given.
+fn settings_field(
+    ctx: &Context<'_>,
+    id: &ID,
+    field: &str,
+) -> async_graphql::Result<Option<model::Tenant>> {
+    let access = crate::request::access(ctx)?;
+    let Some(tenant) = crate::ids::decode_id("Tenant", id)
+        .and_then(|raw| access.directory().tenant(&raw).cloned())
+    else {
+        return Ok(None);
+    };
+    let facts = access.facts(portico_policies::Kind::Settings, &tenant);
+    if access.field_allowed(&facts, field) {
+        Ok(Some(tenant))
+    } else {
+        access.mask(crate::request::field_path(ctx));
+        Ok(None)
+    }
 }
 
 impl From<&model::Tenant> for Tenant {

@@ -6,17 +6,17 @@
 //! see is NOT_FOUND, one it sees but may not administer FORBIDDEN.
 
 use async_graphql::{Context, ErrorExtensions, ID, InputObject, Object, SimpleObject};
-use chrono::Utc;
 use portico_policies::{Action, Kind, Relation, Resource};
 use portico_store::model::{self, DelegatedScope};
 use portico_store::{DelegatedUse, ManagedUser, NewInvitation, RoleSet, TenantScope};
 
 use crate::ApiError;
 use crate::Caller;
-use crate::authz::Access;
 use crate::ids::decode_id;
 use crate::pagination::{PageInfo, decode_key_cursor, key_cursor, page_size};
-use crate::request::{access, audit, caller, field_path, store, store_error};
+use crate::request::{
+    access, audit, caller, delegation_in_use, field_path, refusal, store, store_error,
+};
 use crate::types::{Region, Role, User};
 
 #[derive(InputObject)]
@@ -65,18 +65,6 @@ pub struct UserEdge {
     pub node: User,
 }
 
-/// The facts of "a user of `tenant`" and the refusal that fits when the caller may not act:
-/// NOT_FOUND when it may not even see the tenant.
-fn refusal(access: &Access, tenant: &model::Tenant) -> async_graphql::Error {
-    let sees = access.allows(Action::Read, &access.facts(Kind::Tenant, tenant))
-        || access.allows(Action::Read, &access.facts(Kind::Customer, tenant));
-    if sees {
-        ApiError::Forbidden.extend()
-    } else {
-        ApiError::NotFound("tenant").extend()
-    }
-}
-
 /// The policy's answer to "may the caller manage users with these facts", the write's scope,
 /// and, for a reseller acting in its customer, the delegation it acts under.
 async fn authorize(
@@ -107,24 +95,9 @@ async fn authorize(
     }
     // Acting in a customer: name the active delegation that allowed it.
     let scope = TenantScope::of([tenant.id.clone(), caller.tenant.id.clone()]);
-    let now = Utc::now();
-    let delegation = store(ctx)?
-        .delegations(&scope)
-        .await
-        .map_err(store_error)?
-        .into_iter()
-        .find(|d| {
-            d.customer_id == tenant.id
-                && d.reseller_id == caller.tenant.id
-                && d.usable_by(&caller.user.id, now)
-                && d.scopes.contains(&DelegatedScope::UserAdmin)
-        })
+    let used = delegation_in_use(ctx, caller, tenant, DelegatedScope::UserAdmin)
+        .await?
         .ok_or_else(|| refusal(access, tenant))?;
-    let used = DelegatedUse {
-        reseller_id: caller.tenant.id.clone(),
-        delegation_id: delegation.id,
-        scope: DelegatedScope::UserAdmin,
-    };
     Ok((decision.reason, scope, Some(used)))
 }
 

@@ -210,7 +210,7 @@ macro_rules! append_audit {
                 // conflict with the `FOR KEY SHARE` that foreign-key checks take on the row, so
                 // writes of the tenant's other rows never wait for it. SQLite has one writer
                 // anyway (`db::Pools`). A transaction that appends to two chains (a reseller acting
-                // in its customer: `record_user_change!`, `assign_delegation`) appends to the
+                // in its customer: `record_delegated_change!`, `assign_delegation`) appends to the
                 // customer's first and the reseller's second, always: one order, so two such
                 // transactions cannot wait for each other in a cycle.
                 // No row: the tenant is outside the transaction's scope (row-level security), so

@@ -1,6 +1,8 @@
 //! Customers administered by their reseller: a new customer tenant under the reseller, its name
 //! and region, suspending and resuming it. One transaction per change with its audit row and
 //! outbox message in the customer's chain, and the same row again in the reseller's chain.
+//! A customer's settings (its name and contacts) are changed by its own admin, audited in its
+//! own chain, or by its reseller's admin under a SETTINGS_ADMIN delegation, audited in both.
 //! Who may do what is the policy's business, above; the store keeps what must hold whoever
 //! asks: valid input, a unique slug, versions, and a customer that lives under a reseller.
 //!
@@ -10,10 +12,11 @@
 use chrono::Utc;
 
 use crate::db::scoped;
+use crate::delegations::DelegatedUse;
 use crate::directory::{TENANT_COLUMNS, TenantRow};
 use crate::error::check_version;
 use crate::model::*;
-use crate::outbox::{Topic, record_change};
+use crate::outbox::{Topic, record_change, record_delegated_change};
 use crate::{Store, StoreError, TenantScope};
 
 /// A customer to create under a reseller.
@@ -34,6 +37,15 @@ pub struct NewCustomer {
 pub struct CustomerChange {
     pub name: Option<String>,
     pub region: Option<Region>,
+}
+
+/// A change to a customer's settings: what is `None` stays as it is; an empty (or blank)
+/// contact clears it.
+#[derive(Debug, Clone, Default)]
+pub struct CustomerSettingsChange {
+    pub name: Option<String>,
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
 }
 
 fn invalid(field: &'static str, message: impl Into<String>) -> StoreError {
@@ -73,6 +85,50 @@ fn check_reason(reason: &str) -> Result<String, StoreError> {
         return Err(invalid("reason", "must be 1 to 500 characters"));
     }
     Ok(reason.to_owned())
+}
+
+/// A contact email: blank clears it, anything else must look like an address.
+fn check_contact_email(email: &str) -> Result<Option<String>, StoreError> {
+    if email.trim().is_empty() {
+        return Ok(None);
+    }
+    crate::users::check_email(email)
+        .map(Some)
+        .map_err(|e| match e {
+            StoreError::Invalid { message, .. } => invalid("contactEmail", message),
+            other => other,
+        })
+}
+
+/// A contact phone number: blank clears it; otherwise 3 to 40 characters of digits, spaces and
+/// `+ - ( )`, at least 3 of them digits (`+41 44 123 45 67`, `(555) 010-0199`).
+fn check_contact_phone(phone: &str) -> Result<Option<String>, StoreError> {
+    let phone = phone.trim();
+    if phone.is_empty() {
+        return Ok(None);
+    }
+    let valid = phone.chars().count() <= 40
+        && phone
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')'))
+        && phone.chars().filter(char::is_ascii_digit).count() >= 3;
+    if valid {
+        Ok(Some(phone.to_owned()))
+    } else {
+        Err(invalid(
+            "contactPhone",
+            "must be up to 40 digits, spaces and + - ( ), with at least 3 digits",
+        ))
+    }
+}
+
+/// What an audit row records of a customer's settings.
+fn settings_state(t: &Tenant) -> serde_json::Value {
+    serde_json::json!({
+        "name": t.name,
+        "contactEmail": t.contact_email,
+        "contactPhone": t.contact_phone,
+    })
 }
 
 /// What an audit row records of a customer.
@@ -241,6 +297,76 @@ impl Store {
             entry.before_state = Some(state(&before).to_string());
             entry.after_state = Some(state(&after).to_string());
             record_customer_change!(conn, d, &after, entry);
+            Ok(after)
+        })
+    }
+
+    /// Changes a customer's settings (name and contacts) if it is still at `expected_version`:
+    /// by its own admin (`delegated` is `None`: audited in the customer's chain), or by its
+    /// reseller's admin under a SETTINGS_ADMIN delegation (audited in the customer's chain and
+    /// the reseller's, naming the delegation and the scope). A change to nothing returns the
+    /// customer unchanged, with no audit row.
+    pub async fn update_customer_settings(
+        &self,
+        scope: &TenantScope,
+        id: &str,
+        expected_version: i64,
+        change: &CustomerSettingsChange,
+        audit: &NewAuditEntry,
+        delegated: Option<&DelegatedUse>,
+    ) -> Result<Tenant, StoreError> {
+        let name = change.name.as_deref().map(check_name).transpose()?;
+        let email = change
+            .contact_email
+            .as_deref()
+            .map(check_contact_email)
+            .transpose()?;
+        let phone = change
+            .contact_phone
+            .as_deref()
+            .map(check_contact_phone)
+            .transpose()?;
+        scoped!(self, scope, write, |conn, d| {
+            let before = live_customer!(conn, d, scope, id);
+            check_version(
+                "customer",
+                before.as_ref().map(|t| t.version),
+                expected_version,
+            )?;
+            let before = before.ok_or(StoreError::NotFound { entity: "customer" })?;
+            let name = name.unwrap_or_else(|| before.name.clone());
+            let email = email.unwrap_or_else(|| before.contact_email.clone());
+            let phone = phone.unwrap_or_else(|| before.contact_phone.clone());
+            if name == before.name && email == before.contact_email && phone == before.contact_phone
+            {
+                return Ok(before);
+            }
+            sqlx::query(
+                "UPDATE tenants SET name = $1, contact_email = $2, contact_phone = $3, \
+                 version = version + 1 WHERE id = $4",
+            )
+            .bind(&name)
+            .bind(&email)
+            .bind(&phone)
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+            .map_err(StoreError::from_db)?;
+            let Some(after) = live_customer!(conn, d, scope, id) else {
+                return Err(StoreError::NotFound { entity: "customer" });
+            };
+            let mut entry = audit.of("customer.settings_updated", format!("customer:{id}"));
+            entry.before_state = Some(settings_state(&before).to_string());
+            entry.after_state = Some(settings_state(&after).to_string());
+            record_delegated_change!(
+                conn,
+                d,
+                &after.id,
+                entry,
+                delegated,
+                Topic::Customer,
+                serde_json::json!({ "customer": after.id })
+            );
             Ok(after)
         })
     }

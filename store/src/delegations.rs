@@ -14,6 +14,16 @@ use crate::model::*;
 use crate::outbox::{Topic, record_change};
 use crate::{Store, StoreError, TenantScope};
 
+/// A reseller acting in its customer under a delegation: the change is audited in the
+/// customer's chain and mirrored into the reseller's, naming the delegation and the scope
+/// (`record_delegated_change!`).
+#[derive(Debug, Clone)]
+pub struct DelegatedUse {
+    pub reseller_id: TenantId,
+    pub delegation_id: String,
+    pub scope: DelegatedScope,
+}
+
 /// The longest a delegation may run.
 pub const MAX_DELEGATION_DAYS: i64 = 2 * 365;
 /// A request nobody approved or declined within this many days lapses.
@@ -119,6 +129,43 @@ fn changed_meanwhile() -> StoreError {
         "the delegation changed while this change was made; read it again",
     )
 }
+
+/// Inside a delegated write's own transaction, before its audit rows: the delegation it acts
+/// under is still active and unexpired, holds the scope and is assigned to the actor. The
+/// resolver checked the same when the request began; this closes the window in between. On
+/// PostgreSQL the delegation's row is read `FOR SHARE`: a revocation racing the write either
+/// waits for it to commit (and is audited after it) or has committed and is seen here, so no
+/// delegated write lands after the end. SQLite has one writer: the read sees the last commit.
+macro_rules! check_in_force {
+    ($conn:ident, $d:ident, $tenant:expr, $used:expr, $actor:expr) => {{
+        let used: &crate::delegations::DelegatedUse = $used;
+        let lock = if $d == crate::db::Dialect::Postgres {
+            " FOR SHARE OF d"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT d.scopes FROM delegations d WHERE d.id = $1 AND d.tenant_id = $2 \
+             AND d.reseller_id = $3 AND d.status = 'ACTIVE' AND d.expires_at > $4 \
+             AND EXISTS (SELECT 1 FROM delegation_assignments a \
+                         WHERE a.delegation_id = d.id AND a.user_id = $5){lock}"
+        );
+        let scopes: Option<String> = sqlx::query_scalar(&sql)
+            .bind(&used.delegation_id)
+            .bind($tenant)
+            .bind(&used.reseller_id)
+            .bind(chrono::Utc::now())
+            .bind($actor)
+            .fetch_optional(&mut *$conn)
+            .await?;
+        let in_force =
+            scopes.is_some_and(|scopes| scopes.split(',').any(|s| s.trim() == used.scope.as_str()));
+        if !in_force {
+            return Err(crate::StoreError::DelegationEnded.into());
+        }
+    }};
+}
+pub(crate) use check_in_force;
 
 impl Store {
     /// A reseller asks its customer for scopes; the delegation waits for the customer's approval.
@@ -260,7 +307,7 @@ impl Store {
                 DelegationChange::Decline => transition!(
                     conn,
                     before,
-                    DelegationStatus::Rejected,
+                    DelegationStatus::Declined,
                     "ended_at = $4, ended_by = $5",
                     now,
                     &audit.actor

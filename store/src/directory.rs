@@ -63,7 +63,7 @@ impl Directory {
 
 /// The columns of a `TenantRow`, in the order it reads them.
 pub(crate) const TENANT_COLUMNS: &str = "id, parent_id, kind, slug, name, region, created_at, \
-     deleted_at, suspended_at, suspended_reason, version";
+     deleted_at, suspended_at, suspended_reason, contact_email, contact_phone, version";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct TenantRow {
@@ -77,6 +77,8 @@ pub(crate) struct TenantRow {
     deleted_at: Option<DateTime<Utc>>,
     suspended_at: Option<DateTime<Utc>>,
     suspended_reason: Option<String>,
+    contact_email: Option<String>,
+    contact_phone: Option<String>,
     version: i64,
 }
 
@@ -94,6 +96,8 @@ impl TryFrom<TenantRow> for Tenant {
             deleted_at: r.deleted_at,
             suspended_at: r.suspended_at,
             suspended_reason: r.suspended_reason,
+            contact_email: r.contact_email,
+            contact_phone: r.contact_phone,
             version: r.version,
         })
     }

@@ -13,6 +13,11 @@ pub enum StoreError {
     },
     #[error("{entity} was changed by someone else (expected version {expected})")]
     VersionConflict { entity: &'static str, expected: i64 },
+    /// A delegated write found, inside its own transaction, that the delegation it acts under
+    /// has ended (revoked, expired), no longer holds the scope or is no longer assigned to the
+    /// actor: nothing was written.
+    #[error("the delegation this change acts under is no longer in force for its actor")]
+    DelegationEnded,
     #[error("the database holds a value this build does not understand: {0}")]
     Corrupt(String),
     #[error("unsupported database url {0:?}: use sqlite:PATH or postgres://…")]

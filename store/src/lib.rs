@@ -36,10 +36,10 @@ pub use audit::{
 };
 pub use catalog::{CatalogQuery, CatalogRow, CatalogVisibility, PriceQuery, Versions};
 pub use catalog_admin::{ContractPriceRow, ListingChanges};
-pub use customers::{CustomerChange, NewCustomer};
+pub use customers::{CustomerChange, CustomerSettingsChange, NewCustomer};
 pub use db::{Backend, Contents, PgLogin, Readiness, Store, StoreOptions, redact_url};
 pub use delegations::{
-    DelegationChange, DelegationRequest, EXTEND_DAYS, LAPSE_DAYS, MAX_DELEGATION_DAYS,
+    DelegatedUse, DelegationChange, DelegationRequest, EXTEND_DAYS, LAPSE_DAYS, MAX_DELEGATION_DAYS,
 };
 pub use directory::Directory;
 pub use error::StoreError;
@@ -55,7 +55,7 @@ pub use service_accounts::{
 };
 pub use sessions::SessionStore;
 pub use support::{MAX_SUPPORT_MINUTES, MAX_SUPPORT_REASON, SupportRequest};
-pub use users::{ADMIN_ROLES, DelegatedUse, INVITATION_DAYS, ManagedUser, NewInvitation, RoleSet};
+pub use users::{ADMIN_ROLES, INVITATION_DAYS, ManagedUser, NewInvitation, RoleSet};
 
 pub mod diagnostics {
     //! Probes for the fence tests: they show what the database itself enforces, below the

@@ -72,7 +72,10 @@ text_enum!(
     DelegationStatus {
         Pending = "PENDING",
         Active = "ACTIVE",
-        Rejected = "REJECTED",
+        // Declined by the customer. Stored as `REJECTED` (the first migrations' word, kept:
+        // the CHECK constraints and the hash-chained audit states already hold it); GraphQL
+        // says `DECLINED`, the vocabulary.
+        Declined = "REJECTED",
         Revoked = "REVOKED",
         Expired = "EXPIRED",
     }
@@ -114,6 +117,10 @@ pub struct Tenant {
     pub suspended_at: Option<DateTime<Utc>>,
     /// Why, as the reseller's admin gave it; set exactly when `suspended_at` is.
     pub suspended_reason: Option<String>,
+    /// A customer's settings (its own admin's, or its reseller's admins' under
+    /// SETTINGS_ADMIN): whom to contact, by email and by phone; `None` when not given.
+    pub contact_email: Option<String>,
+    pub contact_phone: Option<String>,
     /// Bumped by every change to the tenant's own row (optimistic concurrency).
     pub version: i64,
 }

@@ -89,7 +89,41 @@ macro_rules! record_change {
         row
     }};
 }
-pub(crate) use {enqueue_outbox, record_change};
+/// `record_change!` for a change a reseller may make in its customer under a delegation
+/// (`DelegatedUse`): the row goes into `$tenant`'s chain with its outbox message as always; for
+/// a delegated change its reason also names the delegation and the scope used, and the same row
+/// is appended to the reseller's chain, its target prefixed with the tenant acted in. The
+/// customer's chain first, the reseller's second (see `append_audit!` for why the order is
+/// fixed). Evaluates to the row of `$tenant`'s chain.
+macro_rules! record_delegated_change {
+    ($conn:ident, $d:ident, $tenant:expr, $entry:expr, $delegated:expr, $topic:expr, $payload:expr) => {{
+        let tenant: &str = $tenant;
+        let mut entry: crate::model::NewAuditEntry = $entry;
+        let delegated: Option<&crate::delegations::DelegatedUse> = $delegated;
+        if let Some(used) = delegated {
+            let why = format!(
+                "delegation {} ({})",
+                used.delegation_id,
+                used.scope.as_str()
+            );
+            entry.reason = Some(match entry.reason.take() {
+                Some(reason) if !reason.is_empty() => format!("{reason}; {why}"),
+                _ => why,
+            });
+        }
+        if let Some(used) = delegated {
+            crate::delegations::check_in_force!($conn, $d, tenant, used, &entry.actor);
+        }
+        let row = crate::outbox::record_change!($conn, $d, tenant, &entry, $topic, $payload);
+        if let Some(used) = delegated {
+            let mut mirror = entry.clone();
+            mirror.target = format!("tenant:{}/{}", tenant, entry.target);
+            crate::audit::append_audit!($conn, $d, &used.reseller_id, &mirror);
+        }
+        row
+    }};
+}
+pub(crate) use {enqueue_outbox, record_change, record_delegated_change};
 
 impl Store {
     /// Undelivered outbox messages of the tenants in scope: (id, tenant, topic, payload).

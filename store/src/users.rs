@@ -9,6 +9,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::db::scoped;
+use crate::delegations::DelegatedUse;
 use crate::error::check_version;
 use crate::identity::{LIVE_USERS, UserRow, live_user};
 use crate::model::*;
@@ -92,15 +93,6 @@ pub struct ManagedUser {
     pub roles: Vec<RoleAssignment>,
 }
 
-/// A reseller acting in its customer under a delegation: the change is audited in the
-/// customer's chain and mirrored into the reseller's, naming the delegation and the scope.
-#[derive(Debug, Clone)]
-pub struct DelegatedUse {
-    pub reseller_id: TenantId,
-    pub delegation_id: String,
-    pub scope: DelegatedScope,
-}
-
 /// The role assignments of one user, inside the caller's transaction.
 macro_rules! roles_of {
     ($conn:ident, $tenant:expr, $user:expr) => {{
@@ -182,36 +174,18 @@ macro_rules! active_admins {
 }
 
 /// Audits a change to a user in the user's tenant (with its outbox message) and, for a
-/// delegated change, again in the reseller's chain.
+/// delegated change, again in the reseller's chain (`record_delegated_change!`).
 macro_rules! record_user_change {
     ($conn:ident, $d:ident, $tenant:expr, $entry:expr, $delegated:expr, $user:expr) => {{
-        let mut entry: crate::model::NewAuditEntry = $entry;
-        let delegated: Option<&crate::users::DelegatedUse> = $delegated;
-        if let Some(used) = delegated {
-            let why = format!(
-                "delegation {} ({})",
-                used.delegation_id,
-                used.scope.as_str()
-            );
-            entry.reason = Some(match entry.reason.take() {
-                Some(reason) if !reason.is_empty() => format!("{reason}; {why}"),
-                _ => why,
-            });
-        }
-        let row = crate::outbox::record_change!(
+        crate::outbox::record_delegated_change!(
             $conn,
             $d,
             $tenant,
-            &entry,
+            $entry,
+            $delegated,
             crate::outbox::Topic::User,
             serde_json::json!({ "user": $user })
-        );
-        if let Some(used) = delegated {
-            let mut mirror = entry.clone();
-            mirror.target = format!("tenant:{}/{}", $tenant, entry.target);
-            crate::audit::append_audit!($conn, $d, &used.reseller_id, &mirror);
-        }
-        row
+        )
     }};
 }
 pub(crate) use record_user_change;

@@ -83,7 +83,7 @@ async fn every_transition_from_every_state_is_allowed_or_refused_by_name(db: Tes
     }
     let table: Vec<(From, DelegationChange, Option<DelegationStatus>)> = vec![
         (From::Pending, Approve, Some(DelegationStatus::Active)),
-        (From::Pending, Decline, Some(DelegationStatus::Rejected)),
+        (From::Pending, Decline, Some(DelegationStatus::Declined)),
         (From::Pending, Revoke, Some(DelegationStatus::Revoked)),
         (From::Active, Approve, None),
         (From::Active, Decline, None),
@@ -532,7 +532,7 @@ async fn a_request_reads_back_with_its_duration_message_and_dates_and_can_be_dec
         )
         .await;
     let d = &declined.body["data"]["declineDelegation"]["delegation"];
-    assert_eq!(d["status"], "REJECTED", "{:?}", declined.body);
+    assert_eq!(d["status"], "DECLINED", "{:?}", declined.body);
     assert_eq!(d["endedBy"], user_id("admin@alpine.test"));
     assert!(d["endedAt"].is_string());
     // Read back by the reseller.
@@ -540,7 +540,7 @@ async fn a_request_reads_back_with_its_duration_message_and_dates_and_can_be_dec
         .as_user(
             "admin@northwind.test",
             NW,
-            "{ delegations(status: REJECTED) { id endedBy } }",
+            "{ delegations(status: DECLINED) { id endedBy } }",
             json!({}),
         )
         .await;

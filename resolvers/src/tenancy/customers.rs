@@ -96,7 +96,23 @@ impl Customer {
             .and(self.tenant.suspended_reason.clone()))
     }
 
-    /// For `updateCustomer(expectedVersion:)`: bumped by every change to the customer.
+    /// A setting: whom to write to. For the customer's own admins, the reseller's staff who
+    /// read the customer, and platform admins inside a support window; otherwise FIELD_MASKED.
+    async fn contact_email(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let access = access(ctx)?;
+        let settings = access.facts(Kind::Settings, &self.tenant);
+        Ok(readable(ctx, access, &settings, "contactEmail").and(self.tenant.contact_email.clone()))
+    }
+
+    /// A setting: whom to call. Readable as `contactEmail` is.
+    async fn contact_phone(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let access = access(ctx)?;
+        let settings = access.facts(Kind::Settings, &self.tenant);
+        Ok(readable(ctx, access, &settings, "contactPhone").and(self.tenant.contact_phone.clone()))
+    }
+
+    /// For `updateCustomer(expectedVersion:)` and `updateCustomerSettings(expectedVersion:)`:
+    /// bumped by every change to the customer.
     async fn version(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<i64>> {
         let access = access(ctx)?;
         Ok(readable(ctx, access, &self.facts, "version").map(|_| self.tenant.version))

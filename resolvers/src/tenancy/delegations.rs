@@ -28,8 +28,9 @@ pub enum DelegationStatus {
     Pending,
     #[graphql(name = "ACTIVE")]
     Active,
-    #[graphql(name = "REJECTED")]
-    Rejected,
+    /// Declined by the customer's admin.
+    #[graphql(name = "DECLINED")]
+    Declined,
     #[graphql(name = "REVOKED")]
     Revoked,
     /// Approved and past its end, or a request nobody answered within 90 days.
@@ -105,7 +106,7 @@ impl Delegation {
             model::DelegationStatus::Active => DelegationStatus::Active,
             model::DelegationStatus::Pending if lapsed => DelegationStatus::Expired,
             model::DelegationStatus::Pending => DelegationStatus::Pending,
-            model::DelegationStatus::Rejected => DelegationStatus::Rejected,
+            model::DelegationStatus::Declined => DelegationStatus::Declined,
             model::DelegationStatus::Revoked => DelegationStatus::Revoked,
             model::DelegationStatus::Expired => DelegationStatus::Expired,
         };
