@@ -175,7 +175,9 @@ pub(crate) fn audit_on() -> bool {
     !AUDIT_OFF.load(Ordering::Relaxed)
 }
 
-/// The entry a switched-off append evaluates to: never written, `seq` 0, no hashes.
+/// The entry as it will be written, before its place in the chain (`seq`, `prev_hash`, `hash`)
+/// is known; as it stays when audit is switched off for a benchmark: `seq` 0, no hashes. `at`
+/// has microseconds, what PostgreSQL keeps, so the hash survives the round trip.
 pub(crate) fn unwritten(tenant: &str, entry: &NewAuditEntry) -> AuditEntry {
     AuditEntry {
         tenant_id: tenant.to_owned(),
@@ -235,19 +237,9 @@ macro_rules! append_audit {
                 None => (1, crate::audit::AUDIT_GENESIS.to_owned()),
             };
             let mut row = crate::model::AuditEntry {
-                tenant_id: tenant.to_owned(),
                 seq,
-                actor: entry.actor.clone(),
-                actor_tenant: entry.actor_tenant.clone(),
-                action: entry.action.clone(),
-                target: entry.target.clone(),
-                before_state: entry.before_state.clone(),
-                after_state: entry.after_state.clone(),
-                reason: entry.reason.clone(),
-                // Microseconds: what PostgreSQL keeps, so the hash survives the round trip.
-                at: chrono::SubsecRound::trunc_subsecs(chrono::Utc::now(), 6),
                 prev_hash,
-                hash: String::new(),
+                ..crate::audit::unwritten(tenant, entry)
             };
             row.hash = crate::audit::audit_hash(&row);
             sqlx::query(&format!(

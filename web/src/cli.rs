@@ -81,6 +81,10 @@ enum Command {
         #[arg(long)]
         rotate_key: bool,
     },
+    /// Start a new key for signing service-account tokens (`<data_dir>/issuer/keys.json`). The
+    /// previous key stays published, so tokens already issued keep working; servers sharing
+    /// the data dir sign with the new key from their next token on.
+    RotateServiceKey,
 }
 
 #[derive(Debug, Subcommand)]
@@ -217,6 +221,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             let token = demo_token(&config, &user, ttl, rotate_key).await?;
             println!("{token}");
+            Ok(())
+        }
+        Command::RotateServiceKey => {
+            let issuer = crate::auth::ServiceIssuer::new(
+                &config.data_dir,
+                std::time::Duration::from_secs(config.auth.service_token_seconds),
+            );
+            let kid = issuer.keys().rotate()?;
+            println!("new service-token signing key {kid} (the previous one stays published)");
             Ok(())
         }
         Command::Schema => unreachable!("handled before the runtime starts"),

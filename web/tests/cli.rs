@@ -118,6 +118,37 @@ async fn serve_demo_works_on_an_empty_dir_and_a_second_start_reuses_the_data() {
 }
 
 #[test]
+fn rotate_service_key_starts_a_new_key_and_keeps_the_previous_one_published() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    let (ok, first) = portico(&["rotate-service-key", "--data-dir", data_dir]);
+    assert!(ok, "{first}");
+    let (ok, second) = portico(&["rotate-service-key", "--data-dir", data_dir]);
+    assert!(ok, "{second}");
+    let kid = |out: &str| {
+        out.split_whitespace()
+            .find(|w| w.starts_with("portico-"))
+            .unwrap_or_else(|| panic!("no key id in {out:?}"))
+            .to_owned()
+    };
+    assert_ne!(kid(&first), kid(&second));
+    let file: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("issuer").join("keys.json")).unwrap(),
+    )
+    .unwrap();
+    let kids: Vec<&str> = file["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    // The newest signs; the one before it stays published; older ones are dropped.
+    assert_eq!(kids.len(), 2, "{kids:?}");
+    assert_eq!(kids[0], kid(&second));
+    assert_eq!(kids[1], kid(&first));
+}
+
+#[test]
 fn schema_prints_the_committed_sdl() {
     let (ok, out) = portico(&["schema"]);
     assert!(ok);
