@@ -47,21 +47,15 @@ pub struct ServiceAccount {
 
 impl From<&portico_store::ServiceAccount> for ServiceAccount {
     fn from(a: &portico_store::ServiceAccount) -> Self {
-        let mut regions: Vec<model::Region> = a
-            .roles
-            .iter()
-            .flat_map(|r| r.regions.iter().copied())
-            .collect();
-        regions.sort();
-        regions.dedup();
+        let held = RoleSet::of(&a.roles);
         ServiceAccount {
             id: encode_id("ServiceAccount", &a.id),
             client_id: a.id.clone(),
             name: a.name.clone(),
             user_id: encode_id("User", &a.user_id),
             active: a.active,
-            roles: a.roles.iter().map(|r| Role::from(r.role)).collect(),
-            regions: regions.into_iter().map(Region::from).collect(),
+            roles: held.roles.into_iter().map(Role::from).collect(),
+            regions: held.regions.into_iter().map(Region::from).collect(),
             secret_hint: a.secret_hint.clone(),
             created_at: a.created_at,
             rotated_at: a.rotated_at,
@@ -107,9 +101,12 @@ pub struct DeleteServiceAccountPayload {
     pub deleted_id: ID,
 }
 
-/// The policy's reason for letting the caller manage its own tenant's service accounts;
-/// FORBIDDEN otherwise (the tenant is the caller's own: nothing to hide).
-fn authorize(ctx: &Context<'_>) -> async_graphql::Result<(String, model::Tenant)> {
+/// The policy's reason for letting the caller manage its own tenant's service accounts, the
+/// tenant and the facts decided on; FORBIDDEN otherwise (the tenant is the caller's own:
+/// nothing to hide).
+fn authorize(
+    ctx: &Context<'_>,
+) -> async_graphql::Result<(String, model::Tenant, portico_policies::Resource)> {
     let caller = caller(ctx)?;
     let access = access(ctx)?;
     let facts = access.facts(Kind::ServiceAccount, &caller.tenant);
@@ -117,7 +114,7 @@ fn authorize(ctx: &Context<'_>) -> async_graphql::Result<(String, model::Tenant)
     if !decision.allowed {
         return Err(ApiError::Forbidden.extend());
     }
-    Ok((decision.reason, caller.tenant.clone()))
+    Ok((decision.reason, caller.tenant.clone(), facts))
 }
 
 /// The raw id of an account of the caller's own tenant; anything else is NOT_FOUND.
@@ -145,10 +142,9 @@ impl ServiceAccountMutations {
         ctx: &Context<'_>,
         input: CreateServiceAccountInput,
     ) -> async_graphql::Result<ServiceAccountSecretPayload> {
-        let (reason, tenant) = authorize(ctx)?;
+        let (reason, tenant, facts) = authorize(ctx)?;
         let caller = caller(ctx)?;
         let access = access(ctx)?;
-        let facts = access.facts(Kind::ServiceAccount, &tenant);
         let roles = RoleSet {
             roles: input.roles.into_iter().map(model::Role::from).collect(),
             regions: input.regions.into_iter().map(model::Region::from).collect(),
@@ -182,7 +178,7 @@ impl ServiceAccountMutations {
         ctx: &Context<'_>,
         input: RotateServiceAccountSecretInput,
     ) -> async_graphql::Result<ServiceAccountSecretPayload> {
-        let (reason, tenant) = authorize(ctx)?;
+        let (reason, tenant, _) = authorize(ctx)?;
         let id = account_id(&input.id)?;
         let issued = store(ctx)?
             .rotate_service_account_secret(
@@ -203,7 +199,7 @@ impl ServiceAccountMutations {
         ctx: &Context<'_>,
         input: ServiceAccountIdInput,
     ) -> async_graphql::Result<DeleteServiceAccountPayload> {
-        let (reason, tenant) = authorize(ctx)?;
+        let (reason, tenant, _) = authorize(ctx)?;
         let id = account_id(&input.id)?;
         store(ctx)?
             .delete_service_account(

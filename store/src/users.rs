@@ -60,7 +60,8 @@ impl RoleSet {
         Ok(())
     }
 
-    pub(crate) fn of(assignments: &[RoleAssignment]) -> RoleSet {
+    /// The roles and (sorted, distinct) regions of a user's assignments.
+    pub fn of(assignments: &[RoleAssignment]) -> RoleSet {
         let mut roles: Vec<Role> = assignments.iter().map(|a| a.role).collect();
         roles.sort();
         let mut regions: Vec<Region> = assignments
