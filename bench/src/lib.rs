@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+pub mod relevance;
+
 /// The p-th percentile of sorted durations.
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
