@@ -17,3 +17,11 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
 pub fn micros(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
+
+/// A numeric setting from the environment, `default` when unset or not a number.
+pub fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}

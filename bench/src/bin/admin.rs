@@ -31,7 +31,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use portico::{Application, Config};
-use portico_bench::percentile;
+use portico_bench::{env_u64, percentile};
 use portico_store::seed::demo_id;
 use portico_store::{Store, TenantScope, set_audit_for_benchmarks};
 use serde_json::{Value, json};
@@ -79,13 +79,6 @@ const ADMINS: [Admin; 4] = [
         roles: ["BUYER", "VIEWER"],
     },
 ];
-
-fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 struct Settings {
     warmup: Duration,
