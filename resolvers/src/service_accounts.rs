@@ -168,6 +168,7 @@ impl ServiceAccountMutations {
             )
             .await
             .map_err(store_error)?;
+        access.warm_ahead(&tenant, &issued.account.roles);
         Ok(secret_payload(&issued))
     }
 

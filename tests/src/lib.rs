@@ -146,6 +146,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: Store,
     pub db: TestDb,
+    /// The server's state (its running policy, its start-up warming), for tests that look
+    /// inside.
+    pub state: portico::app::AppState,
 }
 
 /// A GraphQL answer: HTTP status, content type and the JSON body.
@@ -176,6 +179,10 @@ impl TestApp {
             data_dir: db.dir.path().to_owned(),
             database_url: Some(db.url.clone()),
             demo: true,
+            // The suite starts hundreds of servers, each touching a few kinds of caller: computing
+            // every kind's list scopes at each start would cost seconds of CPU per server in the
+            // dev profile. The tests of that warming turn it on (`warm_scopes.rs`).
+            warm_scopes_at_start: false,
             ..Config::default()
         };
         tweak(&mut config);
@@ -189,6 +196,7 @@ impl TestApp {
             .expect("the application builds");
         let port = app.port();
         let store = app.state().store.clone();
+        let state = app.state().clone();
         tokio::spawn(app.run_until(std::future::pending()));
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -201,6 +209,7 @@ impl TestApp {
             client,
             store,
             db,
+            state,
         }
     }
 

@@ -21,6 +21,7 @@ mod html;
 pub mod portal;
 pub mod signing;
 pub mod telemetry;
+pub mod warm;
 
 pub use app::{Application, DataState, router};
 pub use config::Config;
