@@ -71,6 +71,9 @@ pub struct SearchResult {
     pub total: i32,
     pub hits: Vec<SearchHit>,
     pub facets: Vec<Facet>,
+    /// "Did you mean": the query with its misspelt words replaced by the catalog's closest
+    /// words; only when that query finds something the viewer may see.
+    pub suggestion: Option<String>,
     pub page_info: PageInfo,
 }
 
@@ -92,6 +95,7 @@ fn empty(offset: usize) -> SearchResult {
         total: 0,
         hits: Vec::new(),
         facets: Vec::new(),
+        suggestion: None,
         page_info: PageInfo {
             has_next_page: false,
             has_previous_page: offset > 0,
@@ -152,6 +156,9 @@ pub async fn search(
             .map(|r| portico_store::model::Region::from(r).as_str().to_owned()),
         offset,
         limit: first,
+        // What the document does not select is not computed.
+        without_facets: !ctx.look_ahead().field("facets").exists(),
+        without_highlights: !ctx.look_ahead().field("hits").field("highlights").exists(),
     };
     let service = ctx
         .data::<Arc<SearchService>>()
@@ -224,6 +231,7 @@ pub async fn search(
     let shown = offset + ids.len();
     Ok(SearchResult {
         total: count(found.total),
+        suggestion: found.suggestion,
         facets: found
             .facets
             .into_iter()
