@@ -143,8 +143,9 @@ impl Loader<String> for PriceLoader {
 }
 
 impl PriceLoader {
-    /// The same prices, for a page query that carries them in its own statement.
-    fn page_query(&self) -> PriceQuery {
+    /// The same prices, for a page query (or search's rows by id) that carries them in its own
+    /// statement.
+    pub(crate) fn page_query(&self) -> PriceQuery {
         PriceQuery {
             customer: self.customer.clone(),
             region: self.region,

@@ -9,6 +9,7 @@ use async_graphql::{Context, ErrorExtensions, InputObject, SimpleObject};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portico_search::{SearchError, SearchRequest, SearchService, Visibility};
+use portico_store::IdsQuery;
 use portico_store::model::TenantKind;
 
 use crate::ApiError;
@@ -174,34 +175,48 @@ pub async fn search(
             }
         })?;
     // Hits become products through the database: the policy checks each again, and a listing
-    // the index has not caught up with yet (deleted, hidden) simply drops out.
+    // the index has not caught up with yet (deleted, hidden) simply drops out. One statement
+    // with the prices when the hits show any, cached as catalog pages are: a repeated search
+    // reads only the data versions.
+    let prices = if shows_prices(ctx.look_ahead().field("hits").field("product")) {
+        Some(
+            ctx.data::<Prices>()
+                .map_err(|_| ApiError::Internal.extend())?,
+        )
+    } else {
+        None
+    };
     let ids: Vec<String> = found.hits.iter().map(|h| h.listing_id.clone()).collect();
+    let query = IdsQuery {
+        owner: owner.id.clone(),
+        ids,
+        viewer_tenant: access.actor_tenant().map(|t| t.id.clone()),
+        prices: prices.map(|loader| loader.loader().page_query()),
+    };
     let rows = store(ctx)?
-        .catalog_by_ids(
+        .catalog_rows_by_ids(
             &catalog_scope(access, &owner.id),
-            &ids,
-            access.actor_tenant().map(|t| t.id.as_str()),
+            &query,
+            portal(ctx)?.catalog_version(),
         )
         .await
         .map_err(store_error)?;
+    if let Some(loader) = prices {
+        loader
+            .feed_many(
+                rows.iter()
+                    .filter(|r| r.listing.tenant_id == owner.id)
+                    .filter_map(|r| Some((r.listing.id.clone(), r.prices.clone()?))),
+            )
+            .await;
+    }
+    let ids = query.ids;
     let mut products: HashMap<String, Product> = rows
         .into_iter()
         .filter(|r| r.listing.tenant_id == owner.id)
         .filter_map(|row| Product::visible(access, row))
         .map(|p| (p.listing_id().to_owned(), p))
         .collect();
-    if shows_prices(ctx.look_ahead().field("hits").field("product")) {
-        let loader = ctx
-            .data::<Prices>()
-            .map_err(|_| ApiError::Internal.extend())?;
-        loader
-            .load_many(products.keys().cloned())
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "prices unreadable");
-                ApiError::Internal.extend()
-            })?;
-    }
     let hits: Vec<SearchHit> = found
         .hits
         .into_iter()

@@ -72,11 +72,12 @@ fn redacted(url: Option<&str>) -> Option<String> {
     url.map(portico_store::redact_url)
 }
 
-/// The catalog's page cache (`Store::catalog_page`).
+/// The catalog's page cache (`Store::catalog_page`, and search's rows by id:
+/// `Store::catalog_rows_by_ids`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CatalogConfig {
-    /// Catalog pages kept in memory under the catalog version they were read at; every
-    /// request still checks the version. 0 turns the cache off.
+    /// Catalog pages and search rows kept in memory under the catalog version they were read
+    /// at; every request still checks the version. 0 turns the cache off.
     pub page_cache_entries: usize,
     /// What those pages may hold in memory in all, in MiB (about: their rows and text); a
     /// page of long descriptions counts for more than a short one.

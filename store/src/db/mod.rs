@@ -40,7 +40,7 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// The PostgreSQL role the application runs as: no BYPASSRLS, owns no table.
     pub runtime_role: String,
-    /// Catalog pages kept in memory under their catalog version (0: none).
+    /// Catalog pages and search rows kept in memory under their catalog version (0: none).
     pub page_cache_entries: usize,
     /// What those pages may hold in memory in all, about (their structs and text).
     pub page_cache_bytes: u64,
