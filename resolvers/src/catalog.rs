@@ -216,6 +216,11 @@ impl Product {
         &self.row.listing.id
     }
 
+    /// The name the viewer is shown (overrides applied), for completions.
+    pub fn listing_name(&self) -> &str {
+        &self.row.listing.name
+    }
+
     fn readable(&self, ctx: &Context<'_>, field: &str) -> async_graphql::Result<bool> {
         if self.fields.contains(field) {
             return Ok(true);
