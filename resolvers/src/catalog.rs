@@ -143,8 +143,9 @@ impl Loader<String> for PriceLoader {
 }
 
 impl PriceLoader {
-    /// The same prices, for a page query that carries them in its own statement.
-    fn page_query(&self) -> PriceQuery {
+    /// The same prices, for a page query (or search's rows by id) that carries them in its own
+    /// statement.
+    pub(crate) fn page_query(&self) -> PriceQuery {
         PriceQuery {
             customer: self.customer.clone(),
             region: self.region,
@@ -213,6 +214,11 @@ impl Product {
 
     pub fn listing_id(&self) -> &str {
         &self.row.listing.id
+    }
+
+    /// The name the viewer is shown (overrides applied), for completions.
+    pub fn listing_name(&self) -> &str {
+        &self.row.listing.name
     }
 
     fn readable(&self, ctx: &Context<'_>, field: &str) -> async_graphql::Result<bool> {

@@ -289,6 +289,19 @@ impl Query {
         search::search(ctx, query, first, after, filter).await
     }
 
+    /// Type-ahead: names of products the caller may see that `prefix` completes (its last word
+    /// as a prefix, typo-tolerant from 5 letters), best first, each once; `first` 1–20
+    /// (default 8).
+    #[graphql(complexity = "crate::limits::cost::search(first, child_complexity)")]
+    async fn search_completions(
+        &self,
+        ctx: &Context<'_>,
+        prefix: String,
+        first: Option<i32>,
+    ) -> async_graphql::Result<Vec<String>> {
+        search::completions(ctx, prefix, first).await
+    }
+
     /// One product; `null` and NOT_FOUND when the caller may not see it.
     async fn product(
         &self,

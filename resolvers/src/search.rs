@@ -8,8 +8,9 @@ use std::sync::Arc;
 use async_graphql::{Context, ErrorExtensions, InputObject, SimpleObject};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use portico_search::{SearchError, SearchRequest, SearchService, Visibility};
-use portico_store::model::TenantKind;
+use portico_search::{SearchError, SearchRequest, SearchResults, SearchService, Visibility};
+use portico_store::IdsQuery;
+use portico_store::model::{Tenant, TenantKind};
 
 use crate::ApiError;
 use crate::catalog::{Prices, Product, catalog_scope, shows_prices};
@@ -71,6 +72,9 @@ pub struct SearchResult {
     pub total: i32,
     pub hits: Vec<SearchHit>,
     pub facets: Vec<Facet>,
+    /// "Did you mean": the query with its misspelt words replaced by the catalog's closest
+    /// words; only when that query finds something the viewer may see.
+    pub suggestion: Option<String>,
     pub page_info: PageInfo,
 }
 
@@ -92,6 +96,7 @@ fn empty(offset: usize) -> SearchResult {
         total: 0,
         hits: Vec::new(),
         facets: Vec::new(),
+        suggestion: None,
         page_info: PageInfo {
             has_next_page: false,
             has_previous_page: offset > 0,
@@ -127,20 +132,8 @@ pub async fn search(
         }
         .extend());
     }
-    let access = access(ctx)?;
-    let owner = &portal(ctx)?.tenant;
-    // Only resellers own a catalog; and the policy's predicates or nothing.
-    let predicates = match owner.kind {
-        TenantKind::Reseller => access.catalog_predicates(owner),
-        _ => None,
-    };
-    let Some(predicates) = predicates else {
+    let Some((owner, visibility)) = visibility_of(ctx)? else {
         return Ok(empty(offset));
-    };
-    let visibility = Visibility {
-        active_only: predicates.active_only,
-        sold_in: predicates.sold_in.map(|r| r.as_str().to_owned()),
-        visible_to: predicates.visible_to,
     };
     let filter = filter.unwrap_or_default();
     let request = SearchRequest {
@@ -152,49 +145,14 @@ pub async fn search(
             .map(|r| portico_store::model::Region::from(r).as_str().to_owned()),
         offset,
         limit: first,
+        // What the document does not select is not computed.
+        without_facets: !ctx.look_ahead().field("facets").exists(),
+        without_highlights: !ctx.look_ahead().field("hits").field("highlights").exists(),
     };
-    let service = ctx
-        .data::<Arc<SearchService>>()
-        .map_err(|_| ApiError::Internal.extend())?;
-    let found = service
-        .search(&owner.id, visibility, request)
-        .await
-        .map_err(|err| match err {
-            SearchError::Building => ApiError::Unavailable.extend(),
-            err => {
-                tracing::error!(error = %err, tenant = %owner.slug, "search failed");
-                ApiError::Internal.extend()
-            }
-        })?;
-    // Hits become products through the database: the policy checks each again, and a listing
-    // the index has not caught up with yet (deleted, hidden) simply drops out.
+    let found = run(ctx, &owner, visibility, request).await?;
     let ids: Vec<String> = found.hits.iter().map(|h| h.listing_id.clone()).collect();
-    let rows = store(ctx)?
-        .catalog_by_ids(
-            &catalog_scope(access, &owner.id),
-            &ids,
-            access.actor_tenant().map(|t| t.id.as_str()),
-        )
-        .await
-        .map_err(store_error)?;
-    let mut products: HashMap<String, Product> = rows
-        .into_iter()
-        .filter(|r| r.listing.tenant_id == owner.id)
-        .filter_map(|row| Product::visible(access, row))
-        .map(|p| (p.listing_id().to_owned(), p))
-        .collect();
-    if shows_prices(ctx.look_ahead().field("hits").field("product")) {
-        let loader = ctx
-            .data::<Prices>()
-            .map_err(|_| ApiError::Internal.extend())?;
-        loader
-            .load_many(products.keys().cloned())
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "prices unreadable");
-                ApiError::Internal.extend()
-            })?;
-    }
+    let with_prices = shows_prices(ctx.look_ahead().field("hits").field("product"));
+    let mut products = products_of(ctx, &owner, ids.clone(), with_prices).await?;
     let hits: Vec<SearchHit> = found
         .hits
         .into_iter()
@@ -224,6 +182,7 @@ pub async fn search(
     let shown = offset + ids.len();
     Ok(SearchResult {
         total: count(found.total),
+        suggestion: found.suggestion,
         facets: found
             .facets
             .into_iter()
@@ -247,4 +206,152 @@ pub async fn search(
         },
         hits,
     })
+}
+
+/// The portal's catalog owner and what the caller may see of it: `None` when the portal owns
+/// no catalog (only resellers do) or the policy gives the caller no predicates.
+fn visibility_of(ctx: &Context<'_>) -> async_graphql::Result<Option<(Tenant, Visibility)>> {
+    let access = access(ctx)?;
+    let owner = &portal(ctx)?.tenant;
+    let predicates = match owner.kind {
+        TenantKind::Reseller => access.catalog_predicates(owner),
+        _ => None,
+    };
+    Ok(predicates.map(|p| {
+        (
+            owner.clone(),
+            Visibility {
+                active_only: p.active_only,
+                sold_in: p.sold_in.map(|r| r.as_str().to_owned()),
+                visible_to: p.visible_to,
+            },
+        )
+    }))
+}
+
+async fn run(
+    ctx: &Context<'_>,
+    owner: &Tenant,
+    visibility: Visibility,
+    request: SearchRequest,
+) -> async_graphql::Result<SearchResults> {
+    let service = ctx
+        .data::<Arc<SearchService>>()
+        .map_err(|_| ApiError::Internal.extend())?;
+    service
+        .search(&owner.id, visibility, request)
+        .await
+        .map_err(|err| match err {
+            SearchError::Building => ApiError::Unavailable.extend(),
+            err => {
+                tracing::error!(error = %err, tenant = %owner.slug, "search failed");
+                ApiError::Internal.extend()
+            }
+        })
+}
+
+/// Hits become products through the database: the policy checks each again, and a listing
+/// the index has not caught up with yet (deleted, hidden) simply drops out. One statement with
+/// the prices when the hits show any, cached as catalog pages are: a repeated search reads
+/// only the data versions.
+async fn products_of(
+    ctx: &Context<'_>,
+    owner: &Tenant,
+    ids: Vec<String>,
+    with_prices: bool,
+) -> async_graphql::Result<HashMap<String, Product>> {
+    let access = access(ctx)?;
+    let prices = if with_prices {
+        Some(
+            ctx.data::<Prices>()
+                .map_err(|_| ApiError::Internal.extend())?,
+        )
+    } else {
+        None
+    };
+    let query = IdsQuery {
+        owner: owner.id.clone(),
+        ids,
+        viewer_tenant: access.actor_tenant().map(|t| t.id.clone()),
+        prices: prices.map(|loader| loader.loader().page_query()),
+    };
+    let rows = store(ctx)?
+        .catalog_rows_by_ids(
+            &catalog_scope(access, &owner.id),
+            &query,
+            portal(ctx)?.catalog_version(),
+        )
+        .await
+        .map_err(store_error)?;
+    if let Some(loader) = prices {
+        loader
+            .feed_many(
+                rows.iter()
+                    .filter(|r| r.listing.tenant_id == owner.id)
+                    .filter_map(|r| Some((r.listing.id.clone(), r.prices.clone()?))),
+            )
+            .await;
+    }
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.listing.tenant_id == owner.id)
+        .filter_map(|row| Product::visible(access, row))
+        .map(|p| (p.listing_id().to_owned(), p))
+        .collect())
+}
+
+/// Completions offered at most.
+pub const MAX_COMPLETIONS: usize = 20;
+
+/// Type-ahead: names of products the caller may see that the text completes (its last word as
+/// a prefix, earlier words as in `search`), best first, each name once. The names are the
+/// ones the caller is shown, read through the database like search hits.
+pub async fn completions(
+    ctx: &Context<'_>,
+    prefix: String,
+    first: Option<i32>,
+) -> async_graphql::Result<Vec<String>> {
+    if prefix.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::BadUserInput {
+            field: "prefix".into(),
+            message: format!("must be at most {MAX_QUERY_CHARS} characters"),
+        }
+        .extend());
+    }
+    let first = match first {
+        None => 8,
+        Some(n) if (1..=MAX_COMPLETIONS as i32).contains(&n) => n as usize,
+        Some(_) => {
+            return Err(ApiError::BadUserInput {
+                field: "first".into(),
+                message: format!("must be between 1 and {MAX_COMPLETIONS}"),
+            }
+            .extend());
+        }
+    };
+    if prefix.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some((owner, visibility)) = visibility_of(ctx)? else {
+        return Ok(Vec::new());
+    };
+    let request = SearchRequest {
+        text: prefix,
+        // Room for names that repeat or drop out at the database's last check.
+        limit: first * 2,
+        without_facets: true,
+        without_highlights: true,
+        ..SearchRequest::default()
+    };
+    let found = run(ctx, &owner, visibility, request).await?;
+    let ids: Vec<String> = found.hits.iter().map(|h| h.listing_id.clone()).collect();
+    let products = products_of(ctx, &owner, ids.clone(), false).await?;
+    let mut seen = std::collections::HashSet::new();
+    Ok(ids
+        .iter()
+        .filter_map(|id| products.get(id))
+        .map(|p| p.listing_name().to_owned())
+        .filter(|name| seen.insert(name.to_lowercase()))
+        .take(first)
+        .collect())
 }

@@ -41,47 +41,59 @@ pub struct Fields {
     pub sku_exact: Field,
     pub name: Field,
     pub description: Field,
-    pub brand: Field,
+    /// Every word users search, of every text field, each as often as its field weighs.
+    pub words: Field,
     pub brand_facet: Field,
     pub category: Field,
-    pub category_text: Field,
-    pub attributes: Field,
     pub regions: Field,
     pub status: Field,
     pub visibility: Field,
     pub customers: Field,
 }
 
-/// The fields searched for user text, with their weights.
-pub fn text_fields(f: &Fields) -> [(Field, f32); 6] {
-    [
-        (f.sku, 3.0),
-        (f.name, 3.0),
-        (f.brand, 2.0),
-        (f.category_text, 1.0),
-        (f.description, 1.0),
-        (f.attributes, 0.5),
-    ]
+/// What a listing's text weighs in `words`: each field's text is added this many times, so a
+/// word's frequency carries its field's weight (BM25 over one field, as BM25F would weigh
+/// several). Why one field: a word searched over six fields was a union of six posting lists,
+/// walked for every query, and the costliest part of a search; over one field it is one list.
+pub const WEIGHTS: [(&str, usize); 6] = [
+    ("sku", 3),
+    ("name", 3),
+    ("brand", 2),
+    ("category", 1),
+    ("description", 1),
+    ("attributes", 1),
+];
+
+fn weight(field: &str) -> usize {
+    WEIGHTS
+        .iter()
+        .find(|(name, _)| *name == field)
+        .map_or(1, |(_, w)| *w)
 }
 
-fn text(stored: bool) -> TextOptions {
-    let options = TextOptions::default().set_indexing_options(
+/// The fields searched for user text, with their weights.
+pub fn text_fields(f: &Fields) -> [(Field, f32); 1] {
+    [(f.words, 1.0)]
+}
+
+/// Shown and highlighted, not searched (`words` is).
+fn stored_text() -> TextOptions {
+    TextOptions::default().set_stored()
+}
+
+fn words_field() -> TextOptions {
+    TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer(WORDS)
-            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-    );
-    if stored {
-        options.set_stored()
-    } else {
-        options
-    }
+            .set_index_option(IndexRecordOption::WithFreqs),
+    )
 }
 
 pub fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
-        sku: b.add_text_field("sku", text(true)),
+        sku: b.add_text_field("sku", stored_text()),
         sku_exact: b.add_text_field(
             "sku_exact",
             TextOptions::default().set_indexing_options(
@@ -90,13 +102,11 @@ pub fn schema() -> (Schema, Fields) {
                     .set_index_option(IndexRecordOption::Basic),
             ),
         ),
-        name: b.add_text_field("name", text(true)),
-        description: b.add_text_field("description", text(true)),
-        brand: b.add_text_field("brand", text(false)),
+        name: b.add_text_field("name", stored_text()),
+        description: b.add_text_field("description", stored_text()),
+        words: b.add_text_field("words", words_field()),
         brand_facet: b.add_facet_field("brand_facet", FacetOptions::default()),
         category: b.add_facet_field("category", FacetOptions::default()),
-        category_text: b.add_text_field("category_text", text(false)),
-        attributes: b.add_text_field("attributes", text(false)),
         regions: b.add_text_field("regions", STRING),
         status: b.add_text_field("status", STRING),
         visibility: b.add_text_field("visibility", STRING),
@@ -114,11 +124,9 @@ pub fn fields_of(schema: &Schema) -> Option<Fields> {
         sku_exact: f("sku_exact")?,
         name: f("name")?,
         description: f("description")?,
-        brand: f("brand")?,
+        words: f("words")?,
         brand_facet: f("brand_facet")?,
         category: f("category")?,
-        category_text: f("category_text")?,
-        attributes: f("attributes")?,
         regions: f("regions")?,
         status: f("status")?,
         visibility: f("visibility")?,
@@ -157,6 +165,25 @@ fn attribute_words(attributes: &str) -> String {
 pub fn document(f: &Fields, item: &IndexListing) -> TantivyDocument {
     let l = &item.listing;
     let mut doc = TantivyDocument::default();
+    let mut words = |field: &str, text: &str| {
+        for _ in 0..weight(field) {
+            doc.add_text(f.words, text);
+        }
+    };
+    words("sku", &l.sku);
+    words("name", &l.name);
+    if let Some(d) = &l.description {
+        words("description", d);
+    }
+    if let Some(b) = l.brand.as_deref().filter(|b| !b.is_empty()) {
+        words("brand", b);
+    }
+    if let Some(c) = l.category.as_deref().filter(|c| !c.is_empty()) {
+        words("category", &c.replace('/', " "));
+    }
+    if let Some(a) = &item.attributes {
+        words("attributes", &attribute_words(a));
+    }
     doc.add_text(f.id, &l.id);
     doc.add_text(f.sku, &l.sku);
     doc.add_text(f.sku_exact, &l.sku);
@@ -165,15 +192,10 @@ pub fn document(f: &Fields, item: &IndexListing) -> TantivyDocument {
         doc.add_text(f.description, d);
     }
     if let Some(b) = l.brand.as_deref().filter(|b| !b.is_empty()) {
-        doc.add_text(f.brand, b);
         doc.add_facet(f.brand_facet, brand_facet(b));
     }
     if let Some(c) = l.category.as_deref().filter(|c| !c.is_empty()) {
         doc.add_facet(f.category, category_facet(c));
-        doc.add_text(f.category_text, c.replace('/', " "));
-    }
-    if let Some(a) = &item.attributes {
-        doc.add_text(f.attributes, attribute_words(a));
     }
     for r in &l.regions {
         doc.add_text(f.regions, r.as_str());

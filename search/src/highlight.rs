@@ -1,12 +1,13 @@
 //! Highlights computed from the stored text with the same rules the query matched by (exact,
-//! prefix for the last word, edit distance by word length), so a fuzzy match is highlighted
-//! too. Offsets are in UTF-16 code units, as JavaScript strings index.
+//! prefix for the last word, edit distance by word length unless the word is in the index as
+//! typed: `expand::Word`), so a fuzzy match is highlighted too. Offsets are in UTF-16 code units, as JavaScript strings index.
 
 use std::sync::OnceLock;
 
-use levenshtein_automata::{DFA, Distance, LevenshteinAutomatonBuilder};
+use levenshtein_automata::LevenshteinAutomatonBuilder;
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 
+use crate::expand::Word;
 use crate::query::Highlight;
 
 /// The edit distance a word of this many characters tolerates.
@@ -19,36 +20,11 @@ pub fn distance_for(word: &str) -> u8 {
 }
 
 /// Builders are costly to make (a few ms for distance 2) and immutable: one per distance.
-fn builder(distance: u8) -> &'static LevenshteinAutomatonBuilder {
+pub(crate) fn builder(distance: u8) -> &'static LevenshteinAutomatonBuilder {
     static BUILDERS: [OnceLock<LevenshteinAutomatonBuilder>; 3] =
         [OnceLock::new(), OnceLock::new(), OnceLock::new()];
     let d = usize::from(distance.min(2));
     BUILDERS[d].get_or_init(|| LevenshteinAutomatonBuilder::new(d as u8, true))
-}
-
-/// One query word's matchers: the word within its distance, and for the last word also any
-/// token starting with it.
-pub struct WordMatcher {
-    fuzzy: DFA,
-    prefix: Option<DFA>,
-}
-
-impl WordMatcher {
-    pub fn new(word: &str, last: bool) -> WordMatcher {
-        let d = distance_for(word);
-        WordMatcher {
-            fuzzy: builder(d).build_dfa(word),
-            prefix: last.then(|| builder(prefix_distance(word)).build_prefix_dfa(word)),
-        }
-    }
-
-    fn matches(&self, token: &str) -> bool {
-        matches!(self.fuzzy.eval(token), Distance::Exact(_))
-            || self
-                .prefix
-                .as_ref()
-                .is_some_and(|p| matches!(p.eval(token), Distance::Exact(_)))
-    }
 }
 
 /// Type-ahead: short prefixes must be typed right; longer ones may carry one typo.
@@ -65,7 +41,7 @@ pub fn highlight(
     analyzer: &mut TextAnalyzer,
     field: &str,
     text: &str,
-    words: &[WordMatcher],
+    words: &[&Word],
 ) -> Option<Highlight> {
     if words.is_empty() {
         return None;
@@ -95,7 +71,8 @@ mod tests {
 
     #[test]
     fn a_misspelled_word_is_highlighted_where_it_matched() {
-        let words = [WordMatcher::new("trubine", true)];
+        let w = Word::new("trubine", true, false);
+        let words = [&w];
         let h = highlight(
             &mut words_analyzer(),
             "name",
@@ -108,16 +85,19 @@ mod tests {
 
     #[test]
     fn a_prefix_of_the_last_word_is_highlighted() {
-        let words = [WordMatcher::new("turb", true)];
+        let w = Word::new("turb", true, false);
+        let words = [&w];
         let h = highlight(&mut words_analyzer(), "name", "Turbine", &words).unwrap();
         assert_eq!(h.ranges, vec![(0, 7)]);
-        let earlier = [WordMatcher::new("turb", false)];
+        let e = Word::new("turb", false, false);
+        let earlier = [&e];
         assert!(highlight(&mut words_analyzer(), "name", "Turbine", &earlier).is_none());
     }
 
     #[test]
     fn offsets_count_utf16_units() {
-        let words = [WordMatcher::new("bohrer", false)];
+        let w = Word::new("bohrer", false, true);
+        let words = [&w];
         let h = highlight(
             &mut words_analyzer(),
             "name",

@@ -293,8 +293,12 @@ impl Indexer {
             if applied > 0 {
                 continue;
             }
+            // A write of this process wakes the indexer at once; the poll remains for the
+            // writes of other processes (replicas, `portico` commands).
+            let store = self.store.clone();
             tokio::select! {
                 () = &mut shutdown => return,
+                () = store.written() => {}
                 () = tokio::time::sleep(self.options.poll) => {}
             }
         }

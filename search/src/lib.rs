@@ -9,10 +9,13 @@
 
 mod document;
 mod error;
+mod expand;
+mod filter;
 mod highlight;
 mod indexer;
 mod query;
 mod service;
+mod suggest;
 
 pub use error::SearchError;
 pub use indexer::{Indexer, IndexerOptions};
@@ -21,4 +24,4 @@ pub use service::{IndexState, SearchOptions, SearchService};
 
 /// Bumped whenever the index schema or the document mapping changes: an index written by an
 /// older build is rebuilt from the database at start.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -11,7 +12,9 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use tokio::sync::Semaphore;
 
 use crate::document::{Fields, document, fields_of, register_tokenizers, schema};
-use crate::query::{self, SearchRequest, SearchResults, Visibility};
+use crate::expand::{Expansion, ExpansionCache, expand};
+use crate::filter::{VisibleCache, VisibleDocs};
+use crate::query::{self, SearchRequest, SearchResults, Visibility, words};
 use crate::{SCHEMA_VERSION, SearchError};
 
 /// Searches re-read an index's state at most this often, so a commit by another process
@@ -26,6 +29,10 @@ pub struct SearchOptions {
     pub writers: usize,
     /// Each writer's indexing memory (Tantivy's minimum is 15 MB).
     pub writer_memory_bytes: usize,
+    /// Search results kept (0: none), per (index generation, visibility, request).
+    pub result_cache_entries: usize,
+    /// The most the kept results may hold in memory, about.
+    pub result_cache_bytes: u64,
 }
 
 impl Default for SearchOptions {
@@ -34,6 +41,8 @@ impl Default for SearchOptions {
             open_indexes: 64,
             writers: 2,
             writer_memory_bytes: 15_000_000,
+            result_cache_entries: 4096,
+            result_cache_bytes: 32 << 20,
         }
     }
 }
@@ -53,7 +62,56 @@ struct TenantIndex {
     reader: IndexReader,
     fields: Fields,
     refreshed: Mutex<Instant>,
+    /// Unique in this process: a reader's generation ids start again at each open, so a
+    /// result is keyed by both.
+    opened: u64,
+    expansions: Mutex<ExpansionCache>,
+    visible: Mutex<VisibleCache>,
 }
+
+/// What a result is kept under: the index as one reader saw it (`opened`, `generation`), what
+/// the caller may see and what it asked. Two callers with the same `Visibility` are shown the
+/// same hits (the policy's predicates are the whole filter); each still gets its own last
+/// check and prices from the database.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ResultKey {
+    tenant: String,
+    opened: u64,
+    generation: u64,
+    visibility: Visibility,
+    request: SearchRequest,
+}
+
+/// Results weigh their text (highlights repeat the hit's fields), never less than the
+/// budget's share of one entry.
+#[derive(Clone)]
+struct ResultWeight {
+    floor: u64,
+}
+
+impl quick_cache::Weighter<ResultKey, Arc<SearchResults>> for ResultWeight {
+    fn weight(&self, key: &ResultKey, results: &Arc<SearchResults>) -> u64 {
+        let hits: usize = results
+            .hits
+            .iter()
+            .map(|h| {
+                64 + h.listing_id.len()
+                    + h.highlights
+                        .iter()
+                        .map(|x| 48 + x.field.len() + x.text.len() + 16 * x.ranges.len())
+                        .sum::<usize>()
+            })
+            .sum();
+        let facets: usize = results
+            .facets
+            .iter()
+            .flat_map(|f| f.values.iter().map(|(v, _)| 32 + v.len()))
+            .sum();
+        ((128 + key.request.text.len() + hits + facets) as u64).max(self.floor)
+    }
+}
+
+static OPENED: AtomicU64 = AtomicU64::new(0);
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Payload {
@@ -64,6 +122,7 @@ pub struct SearchService {
     root: PathBuf,
     options: SearchOptions,
     open: quick_cache::sync::Cache<String, Arc<TenantIndex>>,
+    results: Option<quick_cache::sync::Cache<ResultKey, Arc<SearchResults>, ResultWeight>>,
     writers: Arc<Semaphore>,
     building: Mutex<HashSet<String>>,
 }
@@ -90,13 +149,18 @@ fn open_at(path: &Path) -> Result<TenantIndex, SearchError> {
     let reader = index
         .reader_builder()
         .reload_policy(ReloadPolicy::Manual)
-        .doc_store_cache_num_blocks(1)
+        // A page of hits reads its documents' stored text from a handful of blocks; one
+        // cached block made each of them decompress again.
+        .doc_store_cache_num_blocks(4)
         .try_into()?;
     Ok(TenantIndex {
         index,
         reader,
         fields,
         refreshed: Mutex::new(Instant::now()),
+        opened: OPENED.fetch_add(1, Ordering::Relaxed),
+        expansions: Mutex::new(ExpansionCache::default()),
+        visible: Mutex::new(VisibleCache::default()),
     })
 }
 
@@ -157,6 +221,18 @@ impl SearchService {
         SearchService {
             root: root.into(),
             open: quick_cache::sync::Cache::new(options.open_indexes.max(1)),
+            results: (options.result_cache_entries > 0 && options.result_cache_bytes > 0).then(
+                || {
+                    let floor = (options.result_cache_bytes
+                        / options.result_cache_entries as u64)
+                        .max(1);
+                    quick_cache::sync::Cache::with_weighter(
+                        options.result_cache_entries,
+                        options.result_cache_bytes,
+                        ResultWeight { floor },
+                    )
+                },
+            ),
             writers: Arc::new(Semaphore::new(options.writers.max(1))),
             options,
             building: Mutex::new(HashSet::new()),
@@ -226,7 +302,99 @@ impl SearchService {
             }
         }
         let searcher = open.reader.searcher();
-        query::run(&searcher, &open.fields, visibility, request)
+        let key = ResultKey {
+            tenant: tenant.to_owned(),
+            opened: open.opened,
+            generation: searcher.generation().generation_id(),
+            visibility: visibility.clone(),
+            request: request.clone(),
+        };
+        if let Some(hit) = self.results.as_ref().and_then(|r| r.get(&key)) {
+            return Ok(hit.as_ref().clone());
+        }
+        let words = self.expansions(&open, &searcher, key.generation, visibility, &request.text)?;
+        let cached = open
+            .visible
+            .lock()
+            .expect("lock")
+            .get(key.generation, visibility);
+        let visible = match cached {
+            Some(v) => v,
+            None => {
+                let v = Arc::new(VisibleDocs::compute(&searcher, &open.fields, visibility)?);
+                open.visible
+                    .lock()
+                    .expect("lock")
+                    .put(key.generation, visibility, v.clone());
+                v
+            }
+        };
+        let found = query::run(&searcher, &open.fields, &visible, request, &words)?;
+        if let Some(results) = &self.results {
+            results.insert(key, Arc::new(found.clone()));
+        }
+        Ok(found)
+    }
+
+    /// The request's words as this generation of the index resolves them, from the index's
+    /// cache or read from its term dictionaries once.
+    fn expansions(
+        &self,
+        open: &TenantIndex,
+        searcher: &tantivy::Searcher,
+        generation: u64,
+        visibility: &Visibility,
+        text: &str,
+    ) -> Result<Vec<Arc<Expansion>>, SearchError> {
+        let words = words(text);
+        let mut out = Vec::with_capacity(words.len());
+        for (i, word) in words.iter().enumerate() {
+            let last = i + 1 == words.len();
+            let cached = open
+                .expansions
+                .lock()
+                .expect("lock")
+                .get(generation, visibility, word, last);
+            let expansion = match cached {
+                Some(e) => e,
+                None => {
+                    let e = Arc::new(expand(searcher, &open.fields, visibility, word, last)?);
+                    open.expansions
+                        .lock()
+                        .expect("lock")
+                        .put(generation, visibility, e.clone());
+                    e
+                }
+            };
+            out.push(expansion);
+        }
+        Ok(out)
+    }
+
+    /// A kept result, without leaving the async runtime: only when the index is open, not
+    /// being built and not due for a refresh (those read files, on the blocking pool).
+    fn cached(
+        &self,
+        tenant: &str,
+        visibility: &Visibility,
+        request: &SearchRequest,
+    ) -> Option<SearchResults> {
+        let results = self.results.as_ref()?;
+        if check_tenant(tenant).is_err() || self.is_building(tenant) {
+            return None;
+        }
+        let open = self.open.get(tenant)?;
+        if open.refreshed.lock().expect("lock").elapsed() >= REFRESH_EVERY {
+            return None;
+        }
+        let key = ResultKey {
+            tenant: tenant.to_owned(),
+            opened: open.opened,
+            generation: open.reader.searcher().generation().generation_id(),
+            visibility: visibility.clone(),
+            request: request.clone(),
+        };
+        results.get(&key).map(|hit| hit.as_ref().clone())
     }
 
     pub async fn search(
@@ -235,6 +403,9 @@ impl SearchService {
         visibility: Visibility,
         request: SearchRequest,
     ) -> Result<SearchResults, SearchError> {
+        if let Some(hit) = self.cached(tenant, &visibility, &request) {
+            return Ok(hit);
+        }
         let this = self.clone();
         let tenant = tenant.to_owned();
         blocking(move || this.search_blocking(&tenant, &visibility, &request)).await

@@ -34,7 +34,7 @@ pub use audit::{
     AUDIT_GENESIS, AUDIT_PAGE_MAX, AuditOrder, AuditQuery, ChainProblem, ChainReport, audit_hash,
     audit_time, chain_problem, set_audit_for_benchmarks,
 };
-pub use catalog::{CatalogQuery, CatalogRow, CatalogVisibility, PriceQuery, Versions};
+pub use catalog::{CatalogQuery, CatalogRow, CatalogVisibility, IdsQuery, PriceQuery, Versions};
 pub use catalog_admin::{ContractPriceRow, ListingChanges};
 pub use customers::{CustomerChange, CustomerSettingsChange, NewCustomer};
 pub use db::{Backend, Contents, PgLogin, Readiness, Store, StoreOptions, redact_url};

@@ -12,6 +12,7 @@ pub const SEARCH: &str = "query($q: String!, $first: Int, $after: String, $filte
     total
     hits { score product { id sku name } highlights { field text ranges { start end } } }
     facets { field values { value count } }
+    suggestion
     pageInfo { hasNextPage endCursor }
   } }";
 

@@ -1,5 +1,6 @@
 //! A page of 100 products costs the same SQL statements as a page of 1: listings and regions
-//! in one transaction, prices through one batched loader. Counted from sqlx's own statement
+//! in one transaction, prices through one batched loader. A search showing prices costs what
+//! a page costs, and a repeated one only the data versions. Counted from sqlx's own statement
 //! log (`sqlx::query` events), on SQLite and then PostgreSQL (one test, so no other test's
 //! statements are counted).
 
@@ -75,6 +76,49 @@ async fn statements_per_page(app: &TestApp, token: &str, first: usize) -> (usize
     (count, edges)
 }
 
+const SEARCH: &str = "query($q: String!) { search(query: $q, first: 20) { total hits { product {
+  id sku name price { amount { amount currency } source } listPrice { amount } } } } }";
+
+/// (statements, hits) of a search for `q`, waiting while the index is still being built.
+async fn statements_per_search(app: &TestApp, token: &str, q: &str) -> (usize, usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        LOG.lock().unwrap().clear();
+        let before = STATEMENTS.load(Ordering::SeqCst);
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .header("host", "northwind.localhost")
+            .header("authorization", format!("Bearer {token}"))
+            .json(&json!({ "query": SEARCH, "variables": { "q": q } }))
+            .send()
+            .await
+            .unwrap();
+        let body: serde_json::Value = response.json().await.unwrap();
+        let count = STATEMENTS.load(Ordering::SeqCst) - before;
+        if body["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+            && std::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            continue;
+        }
+        let hits = body["data"]["search"]["hits"]
+            .as_array()
+            .map_or(0, Vec::len);
+        assert!(hits > 0, "{body}");
+        assert!(
+            body["data"]["search"]["hits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|h| h["product"]["price"].is_object()),
+            "{body}"
+        );
+        eprintln!("the statements of a search: {:#?}", LOG.lock().unwrap());
+        return (count, hits);
+    }
+}
+
 /// (statements, products) of a page at 1, 20 and 100 products: read from the database, then,
 /// with the page cache on, the same pages again (served from the cache).
 async fn measure(db: TestDb, cache: bool) -> (Vec<(usize, usize)>, Vec<(usize, usize)>) {
@@ -101,6 +145,19 @@ async fn measure(db: TestDb, cache: bool) -> (Vec<(usize, usize)>, Vec<(usize, u
         }
     }
     (read, cached)
+}
+
+/// (statements of a search, of the same search again): a warm-up search first (start-up
+/// work, the index being built), then two others.
+async fn measure_search(db: TestDb) -> (usize, usize) {
+    let app = TestApp::spawn_with(db, |c| c.search.poll_ms = 3_600_000).await;
+    let token = app.token_for("buyer@alpine.test").await;
+    statements_per_search(&app, &token, "turbine").await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let (first, hits) = statements_per_search(&app, &token, "drill").await;
+    let (again, hits_again) = statements_per_search(&app, &token, "drill").await;
+    assert_eq!(hits, hits_again);
+    (first, again)
 }
 
 /// The statements of every page, checked to be one small constant.
@@ -133,7 +190,8 @@ async fn backends() -> Vec<(&'static str, TestDb)> {
 }
 
 #[tokio::test]
-async fn a_catalog_page_costs_the_same_statements_at_1_20_and_100_products() {
+async fn a_page_costs_the_same_statements_at_1_20_and_100_products_and_a_repeated_search_only_the_versions()
+ {
     tracing_subscriber::registry()
         .with(CountStatements.with_filter(filter::filter_fn(|m| m.target() == "sqlx::query")))
         .init();
@@ -154,5 +212,21 @@ async fn a_catalog_page_costs_the_same_statements_at_1_20_and_100_products() {
             cached < read,
             "{name}: a cached page skips the page's statements"
         );
+        // A search showing prices: its rows and their prices in one statement, as a page's
+        // (so it costs what a page costs), and cached as a page is.
+        let (first, again) = measure_search(db_for(name).await).await;
+        eprintln!("{name}: a search = {first} statements, the same search again = {again}");
+        assert_eq!(first, read, "{name}: a search costs what a page costs");
+        assert_eq!(
+            again, cached,
+            "{name}: a repeated search reads only the versions"
+        );
+    }
+}
+
+async fn db_for(name: &str) -> TestDb {
+    match name {
+        "sqlite" => TestDb::sqlite().await,
+        _ => TestDb::postgres().await.expect("a PostgreSQL server"),
     }
 }

@@ -276,6 +276,8 @@ impl Application {
             SearchOptions {
                 open_indexes: config.search.open_indexes,
                 writers: config.search.writers,
+                result_cache_entries: config.search.result_cache_entries,
+                result_cache_bytes: config.search.result_cache_mib << 20,
                 ..SearchOptions::default()
             },
         ));

@@ -77,11 +77,12 @@ fn redacted(url: Option<&str>) -> Option<String> {
     url.map(portico_store::redact_url)
 }
 
-/// The catalog's page cache (`Store::catalog_page`).
+/// The catalog's page cache (`Store::catalog_page`, and search's rows by id:
+/// `Store::catalog_rows_by_ids`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CatalogConfig {
-    /// Catalog pages kept in memory under the catalog version they were read at; every
-    /// request still checks the version. 0 turns the cache off.
+    /// Catalog pages and search rows kept in memory under the catalog version they were read
+    /// at; every request still checks the version. 0 turns the cache off.
     pub page_cache_entries: usize,
     /// What those pages may hold in memory in all, in MiB (about: their rows and text); a
     /// page of long descriptions counts for more than a short one.
@@ -95,8 +96,13 @@ pub struct SearchConfig {
     pub open_indexes: usize,
     /// Index writers at once (each takes 15 MB while it writes).
     pub writers: usize,
-    /// How often the indexer reads the outbox when it found nothing, in milliseconds.
+    /// How often the indexer reads the outbox when it found nothing, in milliseconds (this
+    /// process's own writes wake it at once; the poll is for other processes' writes).
     pub poll_ms: u64,
+    /// Search results kept per (index generation, visibility, request); 0 = off.
+    pub result_cache_entries: usize,
+    /// ... and what they may hold in memory in all, about.
+    pub result_cache_mib: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -205,6 +211,8 @@ impl Default for Config {
                 open_indexes: 64,
                 writers: 2,
                 poll_ms: 200,
+                result_cache_entries: 4096,
+                result_cache_mib: 32,
             },
             catalog: CatalogConfig {
                 page_cache_entries: 1024,
@@ -309,6 +317,12 @@ impl Config {
             return bad(
                 "catalog.page_cache_mib",
                 "must be between 1 and 1048576 (turn the cache off with catalog.page_cache_entries = 0)",
+            );
+        }
+        if self.search.result_cache_mib == 0 || self.search.result_cache_mib > 1 << 20 {
+            return bad(
+                "search.result_cache_mib",
+                "must be between 1 and 1048576 (turn the cache off with search.result_cache_entries = 0)",
             );
         }
         if !(60..=3600).contains(&self.auth.service_token_seconds) {

@@ -1,9 +1,10 @@
 //! The catalog as portals read it: one page of listings (overrides applied, regions included)
 //! in one statement, and the prices of a page in at most two more, whatever the page size.
 //!
-//! This file holds what a page asks for and what it returns (`CatalogQuery`, `CatalogRow`), and
-//! the policy's predicates on a catalog (`CatalogVisibility`); `query` reads the rows,
-//! `prices` reads their prices, and `page_cache` keeps pages under the catalog version.
+//! This file holds what a page asks for and what it returns (`CatalogQuery`, `CatalogRow`),
+//! what a read of listings by id asks for (`IdsQuery`, search's hits), and the policy's
+//! predicates on a catalog (`CatalogVisibility`); `query` reads the rows, `prices` reads their
+//! prices, and `page_cache` keeps pages and rows by id under the catalog version.
 
 mod page_cache;
 mod prices;
@@ -46,6 +47,20 @@ pub struct CatalogQuery {
     pub after: Option<(String, String)>,
     pub limit: i64,
     /// The page's prices in the same statement, when the page shows any.
+    pub prices: Option<PriceQuery>,
+}
+
+/// Listings of one reseller by id (search's hits), with the same columns as a page
+/// (`Store::catalog_rows_by_ids`). Only listings of `owner` are read, in SKU order; an id that
+/// is not a live listing of `owner` is left out. No policy predicate is applied: the caller
+/// checks each row (`Product::visible` in the resolvers).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct IdsQuery {
+    pub owner: String,
+    pub ids: Vec<String>,
+    /// The tenant `granted` is computed for (the caller's).
+    pub viewer_tenant: Option<TenantId>,
+    /// The rows' prices in the same statement, when the caller shows any.
     pub prices: Option<PriceQuery>,
 }
 

@@ -1,13 +1,16 @@
-//! The catalog's page cache: pages as read, under the catalog version they were read at
-//! (`Store::catalog_page`), and the versions a request's caches are checked against.
+//! The catalog's page cache: pages (`Store::catalog_page`) and listings by id
+//! (`Store::catalog_rows_by_ids`, search's hits) as read, under the catalog version they were
+//! read at, and the versions a request's caches are checked against.
 
 use crate::model::*;
 use crate::pricing::{ListingPrices, Tier};
 use crate::{Store, StoreError, TenantScope};
 
-use super::{CatalogQuery, CatalogRow, Versions};
+use super::{CatalogQuery, CatalogRow, IdsQuery, Versions};
 
-/// Catalog pages as read, under the catalog version they were read at.
+/// Catalog pages and rows by id as read, under the catalog version they were read at. Both
+/// kinds share one cache and its bounds (`StoreOptions::page_cache_entries` and
+/// `page_cache_bytes`).
 ///
 /// A page's rows depend only on the catalog tables (kept in step with `data_versions` by
 /// triggers, so every write moves the version: the application's, the seed's, an operator's)
@@ -23,7 +26,23 @@ pub(crate) struct PageCache {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct PageKey {
     scope: Vec<TenantId>,
-    query: CatalogQuery,
+    query: Query,
+}
+
+/// What was read: a page, or listings by id. Either holds every input of its statement.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Query {
+    Page(CatalogQuery),
+    Ids(IdsQuery),
+}
+
+impl Query {
+    fn owner(&self) -> &str {
+        match self {
+            Query::Page(q) => &q.owner,
+            Query::Ids(q) => &q.owner,
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -63,15 +82,26 @@ impl PageCache {
 fn approx_bytes(key: &PageKey, rows: &[CatalogRow]) -> u64 {
     use std::mem::size_of;
     let text = |s: &Option<String>| s.as_ref().map_or(0, String::len);
-    let q = &key.query;
-    let key_bytes = size_of::<PageKey>()
-        + key.scope.iter().map(String::len).sum::<usize>()
-        + q.owner.len()
-        + text(&q.category)
-        + text(&q.brand)
-        + text(&q.visible_to)
-        + text(&q.viewer_tenant)
-        + q.after.as_ref().map_or(0, |(sku, id)| sku.len() + id.len());
+    let query_bytes = match &key.query {
+        Query::Page(q) => {
+            q.owner.len()
+                + text(&q.category)
+                + text(&q.brand)
+                + text(&q.visible_to)
+                + text(&q.viewer_tenant)
+                + q.after.as_ref().map_or(0, |(sku, id)| sku.len() + id.len())
+        }
+        Query::Ids(q) => {
+            q.owner.len()
+                + text(&q.viewer_tenant)
+                + q.ids
+                    .iter()
+                    .map(|id| size_of::<String>() + id.len())
+                    .sum::<usize>()
+        }
+    };
+    let key_bytes =
+        size_of::<PageKey>() + key.scope.iter().map(String::len).sum::<usize>() + query_bytes;
     let row_bytes = rows.iter().map(|row| {
         let l = &row.listing;
         let prices = row.prices.as_deref().map_or(0, |p| {
@@ -113,23 +143,61 @@ impl Store {
         q: &CatalogQuery,
         catalog_version: Option<i64>,
     ) -> Result<Vec<CatalogRow>, StoreError> {
+        self.cached(scope, Query::Page(q.clone()), catalog_version)
+            .await
+    }
+
+    /// Live listings of `q.owner` among `q.ids` (search's hits), in SKU order, with their
+    /// prices in the same statement when `q.prices` asks for them; cached as pages are, under
+    /// the owner's catalog version (`catalog_version` as for `catalog_page`). No policy
+    /// predicate is applied: the caller checks every row.
+    pub async fn catalog_rows_by_ids(
+        &self,
+        scope: &TenantScope,
+        q: &IdsQuery,
+        catalog_version: Option<i64>,
+    ) -> Result<Vec<CatalogRow>, StoreError> {
+        if q.ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.cached(scope, Query::Ids(q.clone()), catalog_version)
+            .await
+    }
+
+    async fn read_query(
+        &self,
+        scope: &TenantScope,
+        query: &Query,
+    ) -> Result<Vec<CatalogRow>, StoreError> {
+        match query {
+            Query::Page(q) => self.read_catalog_page(scope, q).await,
+            Query::Ids(q) => self.read_catalog_ids(scope, q).await,
+        }
+    }
+
+    async fn cached(
+        &self,
+        scope: &TenantScope,
+        query: Query,
+        catalog_version: Option<i64>,
+    ) -> Result<Vec<CatalogRow>, StoreError> {
         let Some(pages) = &self.pages.pages else {
-            return self.read_catalog_page(scope, q).await;
+            return self.read_query(scope, &query).await;
         };
         // The version first: rows read after it are at least as new, so a write racing this
         // read can only make the next request miss, never keep a stale page.
         let version = match catalog_version {
             Some(v) => v,
-            None => self.versions(&q.owner).await?.catalog,
+            None => self.versions(query.owner()).await?.catalog,
         };
         let key = PageKey {
             scope: scope.tenants().cloned().collect(),
-            query: q.clone(),
+            query,
         };
         if let Some(hit) = pages.get(&key).filter(|p| p.version == version) {
             return Ok(hit.rows.as_ref().clone());
         }
-        let rows = self.read_catalog_page(scope, q).await?;
+        let rows = self.read_query(scope, &key.query).await?;
         let bytes = approx_bytes(&key, &rows);
         pages.insert(
             key,
@@ -185,11 +253,11 @@ mod tests {
         for i in 0..n {
             let key = PageKey {
                 scope: vec!["tenant".into()],
-                query: CatalogQuery {
+                query: Query::Page(CatalogQuery {
                     owner: "tenant".into(),
                     limit: i as i64,
                     ..CatalogQuery::default()
-                },
+                }),
             };
             let bytes = approx_bytes(&key, rows);
             pages.insert(
@@ -223,7 +291,7 @@ mod tests {
     fn a_longer_page_weighs_more() {
         let key = PageKey {
             scope: vec![],
-            query: CatalogQuery::default(),
+            query: Query::Page(CatalogQuery::default()),
         };
         assert!(approx_bytes(&key, &page(1000)) > approx_bytes(&key, &page(10)) + 19_000);
     }

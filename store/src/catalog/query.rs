@@ -7,7 +7,7 @@ use crate::model::*;
 use crate::{Store, StoreError, TenantScope};
 
 use super::prices::{CONTRACT_COLUMNS, PriceParams, TIER_COLUMNS, prices_from_json};
-use super::{Bind, CatalogQuery, CatalogRow, CatalogVisibility, bind_all, sold_in};
+use super::{Bind, CatalogQuery, CatalogRow, CatalogVisibility, IdsQuery, bind_all, sold_in};
 
 #[derive(sqlx::FromRow)]
 struct CatalogDbRow {
@@ -81,6 +81,46 @@ impl Store {
         });
         self.catalog_rows(scope, predicates, binds, None, Some(limit), prices)
             .await
+    }
+
+    /// Live listings of `q.owner` among `q.ids`, in SKU order, with their prices when asked
+    /// for: one statement.
+    pub(super) async fn read_catalog_ids(
+        &self,
+        scope: &TenantScope,
+        q: &IdsQuery,
+    ) -> Result<Vec<CatalogRow>, StoreError> {
+        if q.ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = serde_json::to_string(&q.ids).expect("strings serialize");
+        // $1 the scope, $2 the viewer, $3 the ids, $4 the owner, then the price parameters.
+        let mut binds = vec![
+            Bind::Text(q.viewer_tenant.clone().unwrap_or_default()),
+            Bind::Text(ids),
+            Bind::Text(q.owner.clone()),
+        ];
+        let mut next = |b: Bind| {
+            binds.push(b);
+            binds.len() + 1
+        };
+        let prices = q.prices.as_ref().map(|p| PriceParams {
+            customer: p.customer.as_ref().map(|c| next(Bind::Text(c.clone()))),
+            region: p.region.map(|r| next(Bind::Text(r.as_str().to_owned()))),
+        });
+        self.catalog_rows(
+            scope,
+            vec![
+                "l.deleted_at IS NULL".to_owned(),
+                // Only the owner's: the rows are cached under the owner's catalog version.
+                "l.tenant_id = $4".to_owned(),
+            ],
+            binds,
+            Some(3),
+            None,
+            prices,
+        )
+        .await
     }
 
     /// Listings by id (any page order), with the same columns as a page.

@@ -40,7 +40,7 @@ pub struct StoreOptions {
     pub max_connections: u32,
     /// The PostgreSQL role the application runs as: no BYPASSRLS, owns no table.
     pub runtime_role: String,
-    /// Catalog pages kept in memory under their catalog version (0: none).
+    /// Catalog pages and search rows kept in memory under their catalog version (0: none).
     pub page_cache_entries: usize,
     /// What those pages may hold in memory in all, about (their structs and text).
     pub page_cache_bytes: u64,
@@ -63,6 +63,9 @@ pub struct Store {
     inner: Arc<Pools>,
     pub(crate) pages: Arc<crate::catalog::PageCache>,
     pub(crate) version_reader: Arc<crate::versions::VersionReader>,
+    /// Woken after every committed write transaction, so the search indexer in this process
+    /// reads the outbox at once instead of at its next poll (`Store::written`).
+    wrote: Arc<tokio::sync::Notify>,
 }
 
 pub(crate) enum Pools {
@@ -153,6 +156,7 @@ impl Store {
         Ok(Store {
             version_reader: Arc::new(crate::versions::VersionReader::spawn(&pools)),
             inner: Arc::new(pools),
+            wrote: Arc::new(tokio::sync::Notify::new()),
             pages: Arc::new(crate::catalog::PageCache::new(
                 options.page_cache_entries,
                 options.page_cache_bytes,
@@ -186,6 +190,18 @@ impl Store {
 
     pub(crate) fn pools(&self) -> &Pools {
         &self.inner
+    }
+
+    /// A write transaction of this process committed (`scoped!`).
+    pub(crate) fn wrote(&self) {
+        self.wrote.notify_one();
+    }
+
+    /// Resolves after a write transaction of this process (of any clone of this store) has
+    /// committed since the last call returned; several commits in between wake it once.
+    /// Writes of other processes are not seen here: their readers still poll.
+    pub async fn written(&self) {
+        self.wrote.notified().await;
     }
 
     /// Applies pending migrations (as the owner on PostgreSQL) and says how many of this
@@ -456,7 +472,17 @@ pub(crate) fn pg_begin(scope: &crate::TenantScope) -> String {
 /// SQLite a `read` skips BEGIN and COMMIT: every command crosses to the connection's own
 /// thread and back, and a single statement is atomic on its own. Hot reads are one statement.
 macro_rules! scoped {
-    ($store:expr, $scope:expr, $mode:ident, |$conn:ident, $d:ident| $body:block) => {{
+    // A write that committed wakes what waits for writes (`Store::written`); one that failed
+    // returned from the caller before this.
+    ($store:expr, $scope:expr, write, |$conn:ident, $d:ident| $body:block) => {{
+        let result = scoped!(@any $store, $scope, write, |$conn, $d| $body);
+        $store.wrote();
+        result
+    }};
+    ($store:expr, $scope:expr, $mode:ident, |$conn:ident, $d:ident| $body:block) => {
+        scoped!(@any $store, $scope, $mode, |$conn, $d| $body)
+    };
+    (@any $store:expr, $scope:expr, $mode:ident, |$conn:ident, $d:ident| $body:block) => {{
         let scope: &$crate::TenantScope = $scope;
         match $store.pools() {
             $crate::db::Pools::Sqlite { read, write } => {
