@@ -47,7 +47,11 @@ impl Word {
         let d = distance_for(text);
         let fuzzy = (!exact_found && d > 0).then(|| builder(d).build_dfa(text));
         let prefix = last.then(|| {
-            let pd = if exact_found { 0 } else { prefix_distance(text) };
+            let pd = if exact_found {
+                0
+            } else {
+                prefix_distance(text)
+            };
             builder(pd).build_prefix_dfa(text)
         });
         Word {

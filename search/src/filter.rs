@@ -9,11 +9,11 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use tantivy::index::SegmentId;
 use tantivy::query::{
     BitSetDocSet, BooleanQuery, ConstScorer, EmptyScorer, EnableScoring, Explanation, Query,
     Scorer, Weight,
 };
-use tantivy::index::SegmentId;
 use tantivy::{DocId, Score, Searcher, SegmentReader};
 use tantivy_common::BitSet;
 

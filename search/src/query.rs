@@ -1,8 +1,8 @@
 //! From a request to a Tantivy query: `Must(user words) ∧ Must(visibility) ∧ Must(user
 //! filters)`, run with the page, the total and the facet counts in one pass.
 
-use tantivy::collector::{Count, FacetCollector, TopDocs};
 use std::sync::Arc;
+use tantivy::collector::{Count, FacetCollector, TopDocs};
 
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, Occur, Query, TermQuery,

@@ -223,9 +223,8 @@ impl SearchService {
             open: quick_cache::sync::Cache::new(options.open_indexes.max(1)),
             results: (options.result_cache_entries > 0 && options.result_cache_bytes > 0).then(
                 || {
-                    let floor = (options.result_cache_bytes
-                        / options.result_cache_entries as u64)
-                        .max(1);
+                    let floor =
+                        (options.result_cache_bytes / options.result_cache_entries as u64).max(1);
                     quick_cache::sync::Cache::with_weighter(
                         options.result_cache_entries,
                         options.result_cache_bytes,

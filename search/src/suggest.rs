@@ -43,7 +43,10 @@ pub fn suggest(
                 .filter(|(_, t)| !t.prefix.is_empty())
                 .map(|(field, t)| {
                     let terms = t.prefix.iter().map(|p| Term::from_field_text(*field, p));
-                    (Occur::Should, Box::new(TermSetQuery::new(terms)) as Box<dyn Query>)
+                    (
+                        Occur::Should,
+                        Box::new(TermSetQuery::new(terms)) as Box<dyn Query>,
+                    )
                 })
                 .collect();
             let mut clauses: Vec<(Occur, Box<dyn Query>)> =
@@ -87,12 +90,15 @@ pub fn suggest(
                 .iter()
                 .map(|(field, _)| (Occur::Should, term_query(*field, word)))
                 .collect();
-            (Occur::Must, Box::new(BooleanQuery::new(any_field)) as Box<dyn Query>)
+            (
+                Occur::Must,
+                Box::new(BooleanQuery::new(any_field)) as Box<dyn Query>,
+            )
         })
         .collect();
     if let Some(filter) = visible.clause() {
-                clauses.push((Occur::Must, Box::new(filter)));
-            }
+        clauses.push((Occur::Must, Box::new(filter)));
+    }
     let found = searcher.search(&BooleanQuery::new(clauses), &Count)?;
     Ok((found > 0).then(|| corrected.join(" ")))
 }

@@ -50,8 +50,18 @@ async fn a_write_is_never_hidden_behind_a_kept_result(db: TestDb) {
         let new = search(&app, "buyer@alpine.test", NW, "zephyrine", json!(null)).await;
         assert_eq!(new["total"], 0, "{new}");
     }
-    let found = search(&app, "pricing@northwind.test", NW, "NW-TURBINE", json!(null)).await;
-    let id = found["hits"][0]["product"]["id"].as_str().unwrap().to_owned();
+    let found = search(
+        &app,
+        "pricing@northwind.test",
+        NW,
+        "NW-TURBINE",
+        json!(null),
+    )
+    .await;
+    let id = found["hits"][0]["product"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let r = app
         .as_user(
             "pricing@northwind.test",
@@ -97,11 +107,31 @@ async fn a_write_is_never_hidden_behind_a_kept_result(db: TestDb) {
 /// through it, while a misspelling that is no word of the catalog still finds the turbine.
 async fn a_word_the_catalog_holds_as_typed_is_not_widened_by_edit_distance(db: TestDb) {
     let app = TestApp::spawn(db).await;
-    let before = search(&app, "pricing@northwind.test", NW, "NW-TURBINE", json!(null)).await;
-    let turbine = before["hits"][0]["product"]["id"].as_str().unwrap().to_owned();
+    let before = search(
+        &app,
+        "pricing@northwind.test",
+        NW,
+        "NW-TURBINE",
+        json!(null),
+    )
+    .await;
+    let turbine = before["hits"][0]["product"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     // A listing named with the neighbour word: a product of the catalog to rename.
-    let other = search(&app, "pricing@northwind.test", NW, "ACM-DRL-18", json!(null)).await;
-    let id = other["hits"][0]["product"]["id"].as_str().unwrap().to_owned();
+    let other = search(
+        &app,
+        "pricing@northwind.test",
+        NW,
+        "ACM-DRL-18",
+        json!(null),
+    )
+    .await;
+    let id = other["hits"][0]["product"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_ne!(id, turbine);
     let r = app
         .as_user(
@@ -161,7 +191,12 @@ async fn what_a_document_does_not_select_is_not_computed(db: TestDb) {
     assert_eq!(skus(bare), skus(&full));
     // And the full document after the bare one still gets its facets and highlights.
     let again = app
-        .as_user("buyer@alpine.test", NW, SEARCH, json!({ "q": "drill", "first": 100 }))
+        .as_user(
+            "buyer@alpine.test",
+            NW,
+            SEARCH,
+            json!({ "q": "drill", "first": 100 }),
+        )
         .await;
     assert_eq!(again.body["data"]["search"], full);
     assert!(!full["facets"].as_array().unwrap().is_empty(), "{full}");

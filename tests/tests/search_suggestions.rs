@@ -8,10 +8,24 @@ use serde_json::json;
 
 async fn a_misspelt_query_is_offered_the_catalogs_spelling(db: TestDb) {
     let app = TestApp::spawn(db).await;
-    let r = search(&app, "buyer@alpine.test", NW, "exclusiv turbime", json!(null)).await;
+    let r = search(
+        &app,
+        "buyer@alpine.test",
+        NW,
+        "exclusiv turbime",
+        json!(null),
+    )
+    .await;
     assert_eq!(r["suggestion"], "exclusive turbine", "{r}");
     // Spelt right: nothing to offer.
-    let r = search(&app, "buyer@alpine.test", NW, "exclusive turbine", json!(null)).await;
+    let r = search(
+        &app,
+        "buyer@alpine.test",
+        NW,
+        "exclusive turbine",
+        json!(null),
+    )
+    .await;
     assert!(r["suggestion"].is_null(), "{r}");
     // Half typed: the user is still typing, not misspelling.
     let r = search(&app, "buyer@alpine.test", NW, "exclusive turb", json!(null)).await;
@@ -34,7 +48,8 @@ async fn a_suggestion_never_names_a_word_the_caller_cannot_find(db: TestDb) {
     }
 }
 
-const COMPLETIONS: &str = "query($p: String!, $first: Int) { searchCompletions(prefix: $p, first: $first) }";
+const COMPLETIONS: &str =
+    "query($p: String!, $first: Int) { searchCompletions(prefix: $p, first: $first) }";
 
 async fn completions(app: &TestApp, email: &str, host: &str, prefix: &str) -> Vec<String> {
     // The index is built at start: wait for it as `search` does.
@@ -50,9 +65,15 @@ async fn completions(app: &TestApp, email: &str, host: &str, prefix: &str) -> Ve
 async fn completions_name_only_products_the_caller_may_see(db: TestDb) {
     let app = TestApp::spawn(db).await;
     let turbine = completions(&app, "buyer@alpine.test", NW, "exclusive turb").await;
-    assert_eq!(turbine.first().map(String::as_str), Some("Northwind Exclusive Turbine"));
+    assert_eq!(
+        turbine.first().map(String::as_str),
+        Some("Northwind Exclusive Turbine")
+    );
     let special = completions(&app, "buyer@alpine.test", NW, "special ed").await;
-    assert!(special.contains(&"Northwind Alpine Special Edition".to_owned()), "{special:?}");
+    assert!(
+        special.contains(&"Northwind Alpine Special Edition".to_owned()),
+        "{special:?}"
+    );
     for email in ["admin@fjord.test", "buyer@prairie.test"] {
         for prefix in ["special ed", "alpine spec", "spec"] {
             let names = completions(&app, email, NW, prefix).await;
@@ -64,10 +85,18 @@ async fn completions_name_only_products_the_caller_may_see(db: TestDb) {
     }
     // Another portal's catalog is another index: nothing of northwind's.
     let harbor = completions(&app, "buyer@harbor.test", CO, "exclusive turb").await;
-    assert!(!harbor.iter().any(|n| n.contains("Northwind")), "{harbor:?}");
+    assert!(
+        !harbor.iter().any(|n| n.contains("Northwind")),
+        "{harbor:?}"
+    );
     // Bad input names the argument.
     let r = app
-        .as_user("buyer@alpine.test", NW, COMPLETIONS, json!({ "p": "tur", "first": 0 }))
+        .as_user(
+            "buyer@alpine.test",
+            NW,
+            COMPLETIONS,
+            json!({ "p": "tur", "first": 0 }),
+        )
         .await;
     assert_eq!(r.first_code(), Some("BAD_USER_INPUT"), "{:?}", r.body);
     assert!(r.body.to_string().contains("first"), "{:?}", r.body);

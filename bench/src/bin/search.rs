@@ -506,7 +506,6 @@ async fn main() -> anyhow::Result<()> {
         }
         drop(listings);
         println!();
-
     }
     if part("fresh") {
         // 2. Write to searchable.
@@ -518,7 +517,6 @@ async fn main() -> anyhow::Result<()> {
         println!("|---|---|---|---|---|");
         report("demo northwind, SQLite", write_to_searchable(&demo).await?);
         println!();
-
     }
     if part("many") {
         // 3. Memory across many small tenants.
