@@ -109,7 +109,7 @@ impl CachedAuthorizer {
             decisions: Cache::new(CACHE_CAPACITY),
             field_decisions: Cache::new(CACHE_CAPACITY / 10),
             fields: Cache::new(CACHE_CAPACITY / 10),
-            scopes: Cache::new(SCOPE_CAPACITY),
+            scopes: Cache::new(CACHE_CAPACITY / 100),
         }
     }
 
@@ -123,56 +123,20 @@ impl CachedAuthorizer {
     }
 
     /// The resource facts of `kind` that `action` is allowed on, over the kind's whole finite
-    /// domain; computed once per actor and cached. Single flight: a caller asking for a set
-    /// another thread is computing waits for it instead of computing it again (hundreds to
-    /// thousands of Oso queries), so call it on a thread that may block.
+    /// domain; computed once per actor and cached.
     pub fn allowed_set(&self, actor: &Actor, action: Action, kind: Kind) -> Arc<AllowedSet> {
         let key = (actor.clone(), action, kind);
-        let Ok(set) = self.scopes.get_or_insert_with(&key, || {
-            let allowed = domain(kind)
-                .filter(|r| self.allows(actor, action, r))
-                .collect();
-            Ok::<_, std::convert::Infallible>(Arc::new(AllowedSet { kind, allowed }))
-        });
+        if let Some(set) = self.scopes.get(&key) {
+            return set;
+        }
+        let allowed = domain(kind)
+            .filter(|r| self.allows(actor, action, r))
+            .collect();
+        let set = Arc::new(AllowedSet { kind, allowed });
+        self.scopes.insert(key, set.clone());
         set
     }
-
-    /// Computes the list scopes (`Read` on every kind of `LIST_KINDS`) of `actors` that are
-    /// not cached yet, in order; blocks. Returns how many sets it computed.
-    pub fn warm(&self, actors: &[Actor]) -> usize {
-        let mut computed = 0;
-        for actor in actors {
-            for &kind in LIST_KINDS {
-                if !self.has_allowed_set(actor, Action::Read, kind) {
-                    self.allowed_set(actor, Action::Read, kind);
-                    computed += 1;
-                }
-            }
-        }
-        computed
-    }
-
-    /// The actors whose list scopes this authorizer holds (the callers it has seen, as far as
-    /// the bounded scope cache remembers them), in no particular order.
-    pub fn actors_seen(&self) -> Vec<Actor> {
-        let actors: HashSet<Actor> = self
-            .scopes
-            .iter()
-            .filter(|((_, action, _), _)| *action == Action::Read)
-            .map(|((actor, _, _), _)| actor)
-            .collect();
-        actors.into_iter().collect()
-    }
 }
-
-/// The most actors whose list scopes are computed ahead (at start, at a reload): what the
-/// scope cache holds with room to spare, so warming never evicts what it just computed. The
-/// facts bound the distinct actors anyway (tenant kind × role combinations × regions: about 70
-/// in practice).
-pub const WARM_MAX_ACTORS: usize = SCOPE_CAPACITY / LIST_KINDS.len() / 2;
-
-/// Entries of the scope cache: one per (actor, action, kind).
-const SCOPE_CAPACITY: usize = CACHE_CAPACITY / 100;
 
 impl Authorizer for CachedAuthorizer {
     fn decide(&self, actor: &Actor, action: Action, resource: &Resource) -> Decision {
@@ -355,41 +319,11 @@ impl Policies {
     }
 
     /// Loads the policy again; on failure the running one stays and the error says why.
-    /// Before the fresh policy is swapped in, the list scopes of the actors the running one has
-    /// seen are computed on it (`warm`), so the first request after a reload finds them: this
-    /// blocks for as long as that takes (about half a second per actor, see
-    /// `bench/results/cold.md`), while the running policy keeps serving.
-    pub fn reload(&self) -> Result<Reloaded, PolicyError> {
-        let started = std::time::Instant::now();
+    pub fn reload(&self) -> Result<(), PolicyError> {
         let fresh = CachedAuthorizer::new(OsoEngine::new(&read_policy(&self.source)?)?);
-        // Actors met on the running policy while the fresh one warms are warmed too: a few
-        // passes, each shorter than the one before, until no new actor shows up.
-        let mut warmed = HashSet::new();
-        for _ in 0..3 {
-            let mut seen = self.current().actors_seen();
-            seen.retain(|a| !warmed.contains(a));
-            seen.truncate(WARM_MAX_ACTORS.saturating_sub(warmed.len()));
-            if seen.is_empty() {
-                break;
-            }
-            fresh.warm(&seen);
-            warmed.extend(seen);
-        }
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
-        Ok(Reloaded {
-            actors_warmed: warmed.len(),
-            elapsed: started.elapsed(),
-        })
+        Ok(())
     }
-}
-
-/// What a reload did before the swap.
-#[derive(Debug, Clone, Copy)]
-pub struct Reloaded {
-    /// Actors whose list scopes the fresh policy held when it was swapped in.
-    pub actors_warmed: usize,
-    /// From reading the policy to the swap.
-    pub elapsed: std::time::Duration,
 }
 
 /// The policy text: the built-in one, or every `*.polar` file of a directory in name order.

@@ -55,21 +55,6 @@ pub fn delegated_scope(s: model::DelegatedScope) -> DelegatedScope {
     }
 }
 
-/// The policy's view of a user of `tenant` holding `assignments`, as `Access::actor_of` sees
-/// that user's requests: for computing list scopes ahead of any request.
-pub fn actor_for(tenant: &Tenant, assignments: &[model::RoleAssignment]) -> Actor {
-    let (roles, regions) = crate::role_reach(tenant, assignments);
-    actor_from(tenant.kind, &roles, &regions)
-}
-
-fn actor_from(kind: model::TenantKind, roles: &[model::Role], regions: &[model::Region]) -> Actor {
-    Actor::new(
-        tenant_kind(kind),
-        roles.iter().copied().map(role),
-        regions.iter().copied().map(region),
-    )
-}
-
 /// The policy's allowed product facts for one catalog, as SQL predicates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CatalogPredicates {
@@ -199,35 +184,16 @@ impl Access {
     pub fn actor_of(caller: Option<&Caller>) -> Actor {
         match caller {
             None => Actor::anonymous(),
-            Some(c) => actor_from(c.tenant.kind, &c.roles, &c.regions),
+            Some(c) => Actor::new(
+                tenant_kind(c.tenant.kind),
+                c.roles.iter().copied().map(role),
+                c.regions.iter().copied().map(region),
+            ),
         }
     }
 
     pub fn actor(&self) -> &Actor {
         &self.actor
-    }
-
-    /// After a change that gives a user of `tenant` these `assignments` (a role change, an
-    /// invitation, a new service account): computes that kind of caller's list scopes in the
-    /// background, on the blocking pool, unless they are cached, so the user's next request finds
-    /// them. The change's answer does not wait; a request arriving first waits for the sets
-    /// being computed rather than computing them twice (`CachedAuthorizer::allowed_set`).
-    pub fn warm_ahead(&self, tenant: &Tenant, assignments: &[model::RoleAssignment]) {
-        let actor = actor_for(tenant, assignments);
-        let cold = portico_policies::LIST_KINDS
-            .iter()
-            .any(|&k| !self.authorizer.has_allowed_set(&actor, Action::Read, k));
-        if !cold {
-            return;
-        }
-        let authorizer = self.authorizer.clone();
-        // Detached: the change is done whether or not this finishes.
-        drop(tokio::task::spawn_blocking(move || {
-            let started = std::time::Instant::now();
-            let sets = authorizer.warm(std::slice::from_ref(&actor));
-            tracing::debug!(target: "portico::authz", sets, elapsed_ms = started.elapsed().as_millis() as u64,
-                "list scopes computed ahead for a changed user");
-        }));
     }
 
     pub fn directory(&self) -> &Directory {

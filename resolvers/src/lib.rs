@@ -81,7 +81,26 @@ impl Caller {
         tenant: portico_store::model::Tenant,
         assignments: &[portico_store::model::RoleAssignment],
     ) -> Caller {
-        let (roles, regions) = role_reach(&tenant, assignments);
+        use portico_store::model::Region;
+        let mut roles: Vec<_> = assignments.iter().map(|a| a.role).collect();
+        roles.sort_by_key(|r| r.as_str());
+        roles.dedup();
+        let mut regions: Vec<Region> = Vec::new();
+        for a in assignments {
+            let reach: Vec<Region> = if !a.regions.is_empty() {
+                a.regions.clone()
+            } else if let Some(region) = tenant.region {
+                vec![region]
+            } else {
+                Region::ALL.to_vec()
+            };
+            for r in reach {
+                if !regions.contains(&r) {
+                    regions.push(r);
+                }
+            }
+        }
+        regions.sort_by_key(|r| Region::ALL.iter().position(|x| x == r));
         Caller {
             user,
             tenant,
@@ -90,41 +109,6 @@ impl Caller {
             assignments: assignments.to_vec(),
         }
     }
-}
-
-/// The roles of a user of `tenant` holding `assignments` (sorted, distinct), and the regions they
-/// reach: a role without regions reaches the tenant's own region, or every region for a tenant
-/// without one (resellers, the platform). The one derivation of a caller's role facts: the
-/// request's `Caller` and the actors whose scopes are computed ahead (`authz::actor_for`) both
-/// come from here.
-pub fn role_reach(
-    tenant: &portico_store::model::Tenant,
-    assignments: &[portico_store::model::RoleAssignment],
-) -> (
-    Vec<portico_store::model::Role>,
-    Vec<portico_store::model::Region>,
-) {
-    use portico_store::model::Region;
-    let mut roles: Vec<_> = assignments.iter().map(|a| a.role).collect();
-    roles.sort_by_key(|r| r.as_str());
-    roles.dedup();
-    let mut regions: Vec<Region> = Vec::new();
-    for a in assignments {
-        let reach: Vec<Region> = if !a.regions.is_empty() {
-            a.regions.clone()
-        } else if let Some(region) = tenant.region {
-            vec![region]
-        } else {
-            Region::ALL.to_vec()
-        };
-        for r in reach {
-            if !regions.contains(&r) {
-                regions.push(r);
-            }
-        }
-    }
-    regions.sort_by_key(|r| Region::ALL.iter().position(|x| x == r));
-    (roles, regions)
 }
 
 /// The limits that are always on, whatever the configuration says about the rest.

@@ -168,7 +168,6 @@ impl ServiceAccountMutations {
             )
             .await
             .map_err(store_error)?;
-        access.warm_ahead(&tenant, &issued.account.roles);
         Ok(secret_payload(&issued))
     }
 

@@ -156,9 +156,6 @@ async fn set_active(
         )
         .await
         .map_err(store_error)?;
-    if active {
-        access(ctx)?.warm_ahead(&tenant, &changed.roles);
-    }
     Ok(UserPayload {
         user: User::from(&changed),
     })
@@ -207,7 +204,6 @@ impl UserMutations {
             )
             .await
             .map_err(store_error)?;
-        access.warm_ahead(&tenant, &invited.roles);
         Ok(UserPayload {
             user: User::from(&invited),
         })
@@ -236,7 +232,6 @@ impl UserMutations {
             )
             .await
             .map_err(store_error)?;
-        access(ctx)?.warm_ahead(&tenant, &changed.roles);
         Ok(UserPayload {
             user: User::from(&changed),
         })

@@ -31,17 +31,6 @@ macro_rules! live_user {
 }
 pub(crate) use live_user;
 
-/// A kind of caller: a combination of tenant and role assignments live users hold
-/// (`Store::role_sets_in_use`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleSetInUse {
-    pub tenant_id: TenantId,
-    /// The assignments of one user holding them (the lowest user id), by role.
-    pub assignments: Vec<RoleAssignment>,
-    /// How many live, active users hold exactly these.
-    pub users: u64,
-}
-
 /// A tenant's OIDC provider, as an administrator registers it.
 #[derive(Debug, Clone)]
 pub struct NewIdentityProvider {
@@ -410,65 +399,6 @@ impl Store {
             .collect::<Result<Vec<_>, StoreError>>()?;
         roles.sort_by(|a, b| a.role.as_str().cmp(b.role.as_str()));
         Ok(Some((user, roles)))
-    }
-
-    /// The kinds of caller in `scope`: for each distinct combination of tenant and role
-    /// assignments (roles with their regions) held by live, active users (service accounts
-    /// included, invited users too), one such user's assignments and how many users hold it,
-    /// the most held first. One row per combination, not per user; a caller that reads across
-    /// tenants passes the directory's `scope_of_all()`. For computing list scopes ahead of the
-    /// first request: what those facts mean is the caller's business.
-    pub async fn role_sets_in_use(
-        &self,
-        scope: &TenantScope,
-    ) -> Result<Vec<RoleSetInUse>, StoreError> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            tenant_id: String,
-            user_id: String,
-            roles: String,
-            users: i64,
-        }
-        let rows: Vec<Row> = scoped!(self, scope, read, |conn, d| {
-            // The assignments in role order, so equal sets aggregate to equal text and group
-            // together (the caller compares the facts anyway).
-            let sql = format!(
-                "SELECT tenant_id, MIN(id) AS user_id, roles, COUNT(*) AS users FROM ( \
-                 SELECT u.id, u.tenant_id, (SELECT {} FROM (SELECT r.role, r.regions \
-                 FROM role_assignments r WHERE r.user_id = u.id AND r.tenant_id = u.tenant_id \
-                 ORDER BY r.role) r) AS roles \
-                 FROM users u WHERE u.deleted_at IS NULL AND u.deactivated_at IS NULL AND {}) held \
-                 GROUP BY tenant_id, roles ORDER BY users DESC, tenant_id, roles",
-                d.json_rows("r.role, r.regions"),
-                d.in_json("u.tenant_id", 1)
-            );
-            sqlx::query_as(&sql)
-                .bind(scope.json())
-                .fetch_all(&mut *conn)
-                .await?
-        });
-        rows.into_iter()
-            .map(|row| {
-                let pairs: Vec<(String, String)> = serde_json::from_str(&row.roles)
-                    .map_err(|e| StoreError::Corrupt(format!("role assignments: {e}")))?;
-                let assignments = pairs
-                    .into_iter()
-                    .map(|(role, regions)| {
-                        Ok(RoleAssignment {
-                            tenant_id: row.tenant_id.clone(),
-                            user_id: row.user_id.clone(),
-                            role: role.parse()?,
-                            regions: parse_list(&regions)?,
-                        })
-                    })
-                    .collect::<Result<Vec<_>, StoreError>>()?;
-                Ok(RoleSetInUse {
-                    tenant_id: row.tenant_id,
-                    assignments,
-                    users: row.users.try_into().unwrap_or(0),
-                })
-            })
-            .collect()
     }
 
     /// The live users of one tenant, by email.

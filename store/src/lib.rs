@@ -43,7 +43,7 @@ pub use delegations::{
 };
 pub use directory::Directory;
 pub use error::StoreError;
-pub use identity::{ALLOWED_ALGORITHMS, NewIdentityProvider, RoleSetInUse};
+pub use identity::{ALLOWED_ALGORITHMS, NewIdentityProvider};
 pub use outbox::Topic;
 pub use price_lists::{PriceList, PriceListChanges};
 pub use scope::TenantScope;

@@ -146,9 +146,6 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub store: Store,
     pub db: TestDb,
-    /// The server's state (its running policy, its start-up warming), for tests that look
-    /// inside.
-    pub state: portico::app::AppState,
 }
 
 /// A GraphQL answer: HTTP status, content type and the JSON body.
@@ -179,10 +176,6 @@ impl TestApp {
             data_dir: db.dir.path().to_owned(),
             database_url: Some(db.url.clone()),
             demo: true,
-            // The suite starts hundreds of servers, each touching a few kinds of caller: computing
-            // every kind's list scopes at each start would cost seconds of CPU per server in the
-            // dev profile. The tests of that warming turn it on (`warm_scopes.rs`).
-            warm_scopes_at_start: false,
             ..Config::default()
         };
         tweak(&mut config);
@@ -196,7 +189,6 @@ impl TestApp {
             .expect("the application builds");
         let port = app.port();
         let store = app.state().store.clone();
-        let state = app.state().clone();
         tokio::spawn(app.run_until(std::future::pending()));
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
@@ -209,7 +201,6 @@ impl TestApp {
             client,
             store,
             db,
-            state,
         }
     }
 

@@ -46,8 +46,6 @@ pub struct AppState {
     pub search: Arc<SearchService>,
     /// Parsed GraphQL documents by query text (`graphql::Documents`).
     pub documents: Arc<crate::graphql::Documents>,
-    /// Whether the list scopes of every kind of caller are computed yet (`warm::at_start`).
-    pub warming: Arc<crate::warm::StartWarming>,
 }
 
 impl AppState {
@@ -154,13 +152,6 @@ async fn healthz() -> impl IntoResponse {
 
 async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.readiness().await {
-        // Served meanwhile, but a load balancer had better wait: a kind of caller whose list
-        // scopes are still being computed waits for them (`warm`).
-        Ok(r) if r.is_ready() && !state.warming.is_done() => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(json!({ "status": "computing list scopes", "migrations": { "applied": r.applied, "expected": r.expected } })),
-        )
-            .into_response(),
         Ok(r) if r.is_ready() => {
             axum::Json(json!({ "status": "ready", "migrations": { "applied": r.applied, "expected": r.expected } }))
                 .into_response()
@@ -282,7 +273,6 @@ impl Application {
             },
         ));
         let state = AppState {
-            warming: Arc::new(crate::warm::StartWarming::new(config.warm_scopes_at_start)),
             search,
             documents: Arc::new(crate::graphql::Documents::new(256)),
             config: Arc::new(config),
@@ -333,7 +323,6 @@ impl Application {
         let store = self.state.store.clone();
         let sweeper = tokio::spawn(sweep_expired_sessions(store.clone()));
         let reloader = tokio::spawn(reload_policy_on_sighup(self.state.policies.clone()));
-        let warming = tokio::spawn(crate::warm::at_start(self.state.clone()));
         let indexer = tokio::spawn(self.state.indexer().run(std::future::pending()));
         let expiry = tokio::spawn(expire_delegations(self.state.clone()));
         let served = axum::serve(self.listener, self.router)
@@ -341,7 +330,6 @@ impl Application {
             .await;
         sweeper.abort();
         reloader.abort();
-        warming.abort();
         indexer.abort();
         expiry.abort();
         served?;
@@ -351,9 +339,8 @@ impl Application {
     }
 }
 
-/// SIGHUP loads the policy again, atomically, once the list scopes of the callers seen are
-/// computed on it (`warm::reload`); a policy that fails to load leaves the running one in
-/// place, and the log says why.
+/// SIGHUP loads the policy again, atomically; a policy that fails to load leaves the running
+/// one in place, and the log says why.
 async fn reload_policy_on_sighup(policies: Arc<Policies>) {
     #[cfg(unix)]
     {
@@ -364,7 +351,12 @@ async fn reload_policy_on_sighup(policies: Arc<Policies>) {
             return;
         };
         while hangups.recv().await.is_some() {
-            crate::warm::reload(policies.clone()).await;
+            match policies.reload() {
+                Ok(()) => tracing::info!(target: "portico::authz", "policy reloaded"),
+                Err(err) => {
+                    tracing::error!(target: "portico::authz", error = %err, "policy reload failed; the running policy stays")
+                }
+            }
         }
     }
     #[cfg(not(unix))]

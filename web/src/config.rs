@@ -29,9 +29,6 @@ pub struct Config {
     pub auth: AuthConfig,
     /// A directory of `*.polar` files to run instead of the built-in policy (reloaded on SIGHUP).
     pub policy_dir: Option<PathBuf>,
-    /// At start, compute the list scopes of every kind of caller in the database (and the
-    /// anonymous one) in the background; `/readyz` answers 503 until they are done.
-    pub warm_scopes_at_start: bool,
     pub search: SearchConfig,
     pub catalog: CatalogConfig,
 }
@@ -50,7 +47,6 @@ impl std::fmt::Debug for Config {
             graphql,
             auth,
             policy_dir,
-            warm_scopes_at_start,
             search,
             catalog,
         } = self;
@@ -65,7 +61,6 @@ impl std::fmt::Debug for Config {
             .field("graphql", graphql)
             .field("auth", auth)
             .field("policy_dir", policy_dir)
-            .field("warm_scopes_at_start", warm_scopes_at_start)
             .field("search", search)
             .field("catalog", catalog)
             .finish()
@@ -206,7 +201,6 @@ impl Default for Config {
                 service_token_seconds: 900,
             },
             policy_dir: None,
-            warm_scopes_at_start: true,
             search: SearchConfig {
                 open_indexes: 64,
                 writers: 2,

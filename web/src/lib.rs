@@ -21,7 +21,6 @@ mod html;
 pub mod portal;
 pub mod signing;
 pub mod telemetry;
-pub mod warm;
 
 pub use app::{Application, DataState, router};
 pub use config::Config;

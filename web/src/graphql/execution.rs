@@ -11,11 +11,9 @@ use portico_store::TenantScope;
 use crate::app::AppState;
 use crate::error::WebError;
 
-/// The caller's list scopes, normally computed ahead (`crate::warm`: at start, at a policy
-/// reload, after a role change). A kind of caller met for the first time still computes them
-/// here (thousands of policy queries, about half a second): on the blocking pool, so no async
-/// worker stalls, and waiting for a set that the warming or another request is computing
-/// rather than computing it twice. Later requests find them cached.
+/// A caller's first request computes its list scopes (a few hundred policy queries, tens of
+/// milliseconds): on the blocking pool, so no async worker stalls. Later requests find them
+/// cached.
 async fn warm_scopes(
     authorizer: &Arc<portico_policies::CachedAuthorizer>,
     caller: Option<&Caller>,
