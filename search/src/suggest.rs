@@ -36,13 +36,22 @@ pub fn suggest(
         }
         // A last word that starts words of listings the caller may see is being typed, not
         // misspelt (the words of listings it may not see count for nothing, either way).
-        if e.fields.iter().any(|(_, t)| !t.prefix.is_empty()) {
+        // Only words that start with it as typed (the prefix expansion also allows a typo).
+        let typed = |p: &&String| p.starts_with(e.word.text.as_str());
+        if e.fields
+            .iter()
+            .any(|(_, t)| t.prefix.iter().any(|p| typed(&p)))
+        {
             let starts: Vec<(Occur, Box<dyn Query>)> = e
                 .fields
                 .iter()
-                .filter(|(_, t)| !t.prefix.is_empty())
+                .filter(|(_, t)| t.prefix.iter().any(|p| typed(&p)))
                 .map(|(field, t)| {
-                    let terms = t.prefix.iter().map(|p| Term::from_field_text(*field, p));
+                    let terms = t
+                        .prefix
+                        .iter()
+                        .filter(typed)
+                        .map(|p| Term::from_field_text(*field, p));
                     (
                         Occur::Should,
                         Box::new(TermSetQuery::new(terms)) as Box<dyn Query>,
