@@ -228,7 +228,10 @@ async fn a_corrupt_or_outdated_index_is_rebuilt_at_start() {
     .unwrap();
     let meta = root.path().join(&contoso).join("meta.json");
     let text = std::fs::read_to_string(&meta).unwrap();
-    let older = text.replace(r#"\"schema\":1"#, r#"\"schema\":0"#);
+    let older = text.replace(
+        &format!(r#"\"schema\":{}"#, portico_search::SCHEMA_VERSION),
+        r#"\"schema\":0"#,
+    );
     assert_ne!(
         older, text,
         "the schema version is in the commit payload: {text}"
