@@ -72,9 +72,17 @@ mod tests {
     fn a_synonym_is_spelt_as_the_index_spells_words() {
         assert_eq!(synonym_word("  Akku ").unwrap(), "akku");
         assert_eq!(synonym_word("Säge").unwrap(), "sage");
-        assert!(synonym_word("cordless drill").unwrap_err().contains("one word"));
+        assert!(
+            synonym_word("cordless drill")
+                .unwrap_err()
+                .contains("one word")
+        );
         assert!(synonym_word("1/2").unwrap_err().contains("one word"));
-        assert!(synonym_word("--").unwrap_err().contains("letters or digits"));
+        assert!(
+            synonym_word("--")
+                .unwrap_err()
+                .contains("letters or digits")
+        );
         assert!(synonym_word(&"x".repeat(41)).unwrap_err().contains("40"));
     }
 
