@@ -208,6 +208,7 @@ pub struct Mutation(
     catalog_admin::ContractPriceMutations,
     catalog_admin::PriceListMutations,
     catalog_admin::ListingLifecycleMutations,
+    catalog_admin::SearchSynonymMutations,
     support::SupportMutations,
     service_accounts::ServiceAccountMutations,
 );
@@ -284,6 +285,14 @@ impl Query {
         first: Option<i32>,
     ) -> async_graphql::Result<Vec<String>> {
         search::completions(ctx, prefix, first).await
+    }
+
+    /// The portal's search synonyms, for the staff who manage its catalog.
+    async fn search_synonyms(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<catalog_admin::SearchSynonyms> {
+        catalog_admin::search_synonyms(ctx).await
     }
 
     /// One product; `null` and NOT_FOUND when the caller may not see it.

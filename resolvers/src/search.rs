@@ -8,7 +8,9 @@ use std::sync::Arc;
 use async_graphql::{Context, ErrorExtensions, InputObject, SimpleObject};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use portico_search::{SearchError, SearchRequest, SearchResults, SearchService, Visibility};
+use portico_search::{
+    SearchError, SearchRequest, SearchResults, SearchService, Synonyms, Visibility,
+};
 use portico_store::IdsQuery;
 use portico_store::model::{Tenant, TenantKind};
 
@@ -148,6 +150,8 @@ pub async fn search(
         // What the document does not select is not computed.
         without_facets: !ctx.look_ahead().field("facets").exists(),
         without_highlights: !ctx.look_ahead().field("hits").field("highlights").exists(),
+        // The owner's, added by `run`.
+        synonyms: Synonyms::default(),
     };
     let found = run(ctx, &owner, visibility, request).await?;
     let ids: Vec<String> = found.hits.iter().map(|h| h.listing_id.clone()).collect();
@@ -229,15 +233,25 @@ fn visibility_of(ctx: &Context<'_>) -> async_graphql::Result<Option<(Tenant, Vis
     }))
 }
 
+/// Runs `request` on the owner's index, with the owner's synonyms of its words.
 async fn run(
     ctx: &Context<'_>,
     owner: &Tenant,
     visibility: Visibility,
-    request: SearchRequest,
+    mut request: SearchRequest,
 ) -> async_graphql::Result<SearchResults> {
     let service = ctx
         .data::<Arc<SearchService>>()
         .map_err(|_| ApiError::Internal.extend())?;
+    let synonyms = store(ctx)?
+        .search_synonym_table(
+            &catalog_scope(access(ctx)?, &owner.id),
+            &owner.id,
+            portal(ctx)?.catalog_version(),
+        )
+        .await
+        .map_err(store_error)?;
+    request.synonyms = Synonyms::of_text(&synonyms, &request.text);
     service
         .search(&owner.id, visibility, request)
         .await

@@ -8,8 +8,7 @@
 //! user typed a word the catalog uses), and the terms a word stands for are kept per index
 //! generation, so the next search with the same word reads no dictionary at all.
 
-use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::collections::BTreeSet;
 
 use levenshtein_automata::{DFA, Distance, SINK_STATE};
 use tantivy::Searcher;
@@ -29,11 +28,10 @@ use crate::query::{Visibility, term_query, visibility_clauses};
 /// not see push out words it may.
 pub const MAX_EXPANSIONS: usize = 4096;
 
-/// One query word: its text, whether it is the last (type-ahead) word, and the automata it
-/// matches by, decided once from the index.
+/// One query word: its text and the automata it matches by (a prefix one for the last,
+/// type-ahead word), decided once from the index.
 pub struct Word {
     pub text: String,
-    pub last: bool,
     /// Found as typed in a listing the caller may see: no edit-distance expansion, and a prefix
     /// only as typed. Decided on visible listings only, or whether a restricted listing holds
     /// a word would show in what its neighbours find.
@@ -56,7 +54,6 @@ impl Word {
         });
         Word {
             text: text.to_owned(),
-            last,
             exact_found,
             fuzzy,
             prefix,
@@ -73,6 +70,14 @@ impl Word {
             Some(Distance::AtLeast(d)) => d.max(1),
             None => u8::MAX,
         }
+    }
+
+    /// Whether `term` is within this word's edit distance, as a whole word (a term reached as a
+    /// prefix may be one too: `turbine` for a last word `turbime`).
+    pub fn within_distance(&self, term: &str) -> bool {
+        self.fuzzy
+            .as_ref()
+            .is_some_and(|dfa| matches!(dfa.eval(term), Distance::Exact(_)))
     }
 
     /// Whether a token of a document matches this word the way the query matched it
@@ -123,54 +128,12 @@ pub struct Expansion {
     pub fields: Vec<(Field, FieldTerms)>,
 }
 
-/// Expansions of one index generation, kept until the generation changes, per visibility
-/// (whether a word is found as typed depends on what the caller may see).
-#[derive(Default)]
-pub struct ExpansionCache {
-    generation: u64,
-    words: HashMap<(Visibility, String, bool), Arc<Expansion>>,
-}
+/// Words kept per index generation (`GenerationCache`), per visibility: whether a word is
+/// found as typed depends on what the caller may see.
+pub const CACHED_WORDS: usize = 4096;
 
-/// Words kept per index generation; beyond it the cache starts over (a bound on memory, not a
-/// policy: a generation lasts until the next commit).
-const CACHED_WORDS: usize = 4096;
-
-impl ExpansionCache {
-    pub fn get(
-        &mut self,
-        generation: u64,
-        visibility: &Visibility,
-        word: &str,
-        last: bool,
-    ) -> Option<Arc<Expansion>> {
-        if self.generation != generation {
-            self.generation = generation;
-            self.words.clear();
-            return None;
-        }
-        self.words
-            .get(&(visibility.clone(), word.to_owned(), last))
-            .cloned()
-    }
-
-    pub fn put(&mut self, generation: u64, visibility: &Visibility, expansion: Arc<Expansion>) {
-        if self.generation != generation {
-            self.generation = generation;
-            self.words.clear();
-        }
-        if self.words.len() >= CACHED_WORDS {
-            self.words.clear();
-        }
-        self.words.insert(
-            (
-                visibility.clone(),
-                expansion.word.text.clone(),
-                expansion.word.last,
-            ),
-            expansion,
-        );
-    }
-}
+/// A word's expansion is kept under the caller's visibility, the word and whether it is last.
+pub type ExpansionKey = (Visibility, String, bool);
 
 /// Resolves `word` against every segment's dictionary of the text fields, for a caller who
 /// may see `visibility`.
@@ -182,10 +145,20 @@ pub fn expand(
     last: bool,
 ) -> Result<Expansion, SearchError> {
     let fields: Vec<Field> = text_fields(f).iter().map(|(field, _)| *field).collect();
+    // Each field's dictionary in each segment, opened once for both passes below.
+    let mut dictionaries = Vec::with_capacity(fields.len());
+    for field in &fields {
+        let of_field: Vec<_> = searcher
+            .segment_readers()
+            .iter()
+            .map(|segment| segment.inverted_index(*field))
+            .collect::<Result<_, _>>()?;
+        dictionaries.push(of_field);
+    }
     let mut exact: Vec<bool> = vec![false; fields.len()];
-    for segment in searcher.segment_readers() {
-        for (i, field) in fields.iter().enumerate() {
-            if !exact[i] && segment.inverted_index(*field)?.terms().get(text)?.is_some() {
+    for (i, of_field) in dictionaries.iter().enumerate() {
+        for index in of_field {
+            if !exact[i] && index.terms().get(text)?.is_some() {
                 exact[i] = true;
             }
         }
@@ -204,11 +177,10 @@ pub fn expand(
     };
     let word = Word::new(text, last, exact_found);
     let mut out: Vec<(Field, FieldTerms)> = Vec::with_capacity(fields.len());
-    for (field, exact) in fields.iter().zip(exact) {
+    for ((field, exact), of_field) in fields.iter().zip(exact).zip(&dictionaries) {
         let mut fuzzy = BTreeSet::new();
         let mut prefix = BTreeSet::new();
-        for segment in searcher.segment_readers() {
-            let index = segment.inverted_index(*field)?;
+        for index in of_field {
             let terms = index.terms();
             for (dfa, into) in [(&word.fuzzy, &mut fuzzy), (&word.prefix, &mut prefix)] {
                 let Some(dfa) = dfa else { continue };

@@ -109,34 +109,6 @@ impl Weight for VisibleWeight {
     }
 }
 
-/// Kept sets of one index generation, per visibility (a handful: one per kind of caller).
-#[derive(Default)]
-pub struct VisibleCache {
-    generation: u64,
-    sets: HashMap<Visibility, Arc<VisibleDocs>>,
-}
-
-/// Visibilities kept per generation; beyond it the cache starts over (a bound on memory).
-const CACHED_SETS: usize = 256;
-
-impl VisibleCache {
-    pub fn get(&mut self, generation: u64, visibility: &Visibility) -> Option<Arc<VisibleDocs>> {
-        if self.generation != generation {
-            self.generation = generation;
-            self.sets.clear();
-            return None;
-        }
-        self.sets.get(visibility).cloned()
-    }
-
-    pub fn put(&mut self, generation: u64, visibility: &Visibility, docs: Arc<VisibleDocs>) {
-        if self.generation != generation {
-            self.generation = generation;
-            self.sets.clear();
-        }
-        if self.sets.len() >= CACHED_SETS {
-            self.sets.clear();
-        }
-        self.sets.insert(visibility.clone(), docs);
-    }
-}
+/// Visibilities whose sets are kept per index generation (`GenerationCache`): a handful, one per
+/// kind of caller.
+pub const CACHED_SETS: usize = 256;

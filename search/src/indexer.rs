@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use portico_store::model::TenantKind;
 use portico_store::{Directory, OutboxMessage, Store, Topic};
 
@@ -123,8 +124,10 @@ impl Indexer {
         Ok(count)
     }
 
-    /// At start: every missing, outdated or corrupt index (all of them on a first start) is
-    /// rebuilt, one tenant after the other; the others are searchable meanwhile.
+    /// At start: every missing, outdated or corrupt index (all of them on a first start, or
+    /// when the outbox position was lost) is rebuilt, `SearchOptions::writers` at a time. A
+    /// ready index keeps answering from its last commit while it is rebuilt (the rebuild is one
+    /// commit); the others answer `Building` until theirs is done.
     pub async fn prepare(&mut self) -> Result<(), SearchError> {
         let root = self.search.root().to_owned();
         blocking(move || Ok(std::fs::create_dir_all(root)?)).await?;
@@ -135,30 +138,43 @@ impl Indexer {
         let owners = Self::catalog_owners(&directory);
         // Opening each index to check it reads files: on the blocking pool.
         let search = Arc::clone(&self.search);
-        let stale: Vec<(String, String)> = blocking(move || {
+        let stale: Vec<(String, String, IndexState)> = blocking(move || {
             Ok(owners
                 .into_iter()
-                .filter(|(id, _)| stored.is_none() || search.state(id) != IndexState::Ready)
+                .map(|(id, slug)| {
+                    let state = search.state(&id);
+                    (id, slug, state)
+                })
+                .filter(|(_, _, state)| stored.is_none() || *state != IndexState::Ready)
                 .collect())
         })
         .await?;
-        for (id, _) in &stale {
-            self.search.mark_building(id);
-        }
-        for (id, slug) in stale {
-            let started = Instant::now();
-            match self.rebuild(&id).await {
-                Ok(count) => tracing::info!(
-                    tenant = %slug,
-                    listings = count,
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "search index built"
-                ),
-                Err(err) => {
-                    tracing::error!(tenant = %slug, error = %err, "search index build failed")
-                }
+        for (id, _, state) in &stale {
+            if *state != IndexState::Ready {
+                self.search.mark_building(id);
             }
         }
+        let this = &*self;
+        futures::stream::iter(stale)
+            .map(|(id, slug, _)| async move {
+                let started = Instant::now();
+                (slug, this.rebuild(&id).await, started)
+            })
+            .buffer_unordered(this.search.writers())
+            .for_each(|(slug, built, started)| async move {
+                match built {
+                    Ok(count) => tracing::info!(
+                        tenant = %slug,
+                        listings = count,
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "search index built"
+                    ),
+                    Err(err) => {
+                        tracing::error!(tenant = %slug, error = %err, "search index build failed")
+                    }
+                }
+            })
+            .await;
         self.cursor = match stored {
             Some(c) if c <= head => c,
             _ => head,

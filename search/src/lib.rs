@@ -11,16 +11,19 @@ mod document;
 mod error;
 mod expand;
 mod filter;
+mod generation;
 mod highlight;
 mod indexer;
 mod query;
 mod service;
 mod suggest;
+mod synonyms;
 
 pub use error::SearchError;
 pub use indexer::{Indexer, IndexerOptions};
 pub use query::{FacetCounts, Highlight, Hit, SearchRequest, SearchResults, Visibility};
 pub use service::{IndexState, SearchOptions, SearchService};
+pub use synonyms::{MAX_SYNONYM_CHARS, Synonyms, synonym_word};
 
 /// Bumped whenever the index schema or the document mapping changes: an index written by an
 /// older build is rebuilt from the database at start.

@@ -18,6 +18,7 @@ use crate::expand::{Expansion, Word};
 use crate::filter::VisibleDocs;
 use crate::highlight::highlight;
 use crate::suggest::suggest;
+use crate::synonyms::Synonyms;
 
 /// At most this many words of the user's text are searched.
 pub const MAX_WORDS: usize = 8;
@@ -48,6 +49,8 @@ pub struct SearchRequest {
     pub without_facets: bool,
     /// The caller does not show highlights: no stored text is read for them.
     pub without_highlights: bool,
+    /// The reseller's synonyms of the text's words (`Synonyms::of_text`).
+    pub synonyms: Synonyms,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -144,11 +147,21 @@ fn term_set(
     boosted(Box::new(BooleanQuery::new(scored)), weight)
 }
 
-/// One word in any text field: exact (scored, boosted), the terms within its edit distance,
-/// and for the last word those it is a prefix of (`expand`).
-fn word_query(f: &Fields, expansion: &Expansion) -> Box<dyn Query> {
+/// One word in any text field: exact (scored, boosted), its synonyms (exact, scored as the
+/// word itself would be), the terms within its edit distance, and for the last word those it
+/// is a prefix of (`expand`).
+fn word_query(f: &Fields, expansion: &Expansion, synonyms: &[String]) -> Box<dyn Query> {
     let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for (field, weight) in text_fields(f) {
+        for synonym in synonyms {
+            should.push(boosted(
+                Box::new(TermQuery::new(
+                    Term::from_field_text(field, synonym),
+                    IndexRecordOption::WithFreqs,
+                )),
+                weight * 2.0,
+            ));
+        }
         let Some((_, terms)) = expansion.fields.iter().find(|(g, _)| *g == field) else {
             continue;
         };
@@ -207,7 +220,8 @@ pub fn build(
         clauses.push((Occur::Must, Box::new(AllQuery)));
     }
     for word in words {
-        clauses.push((Occur::Must, word_query(f, word)));
+        let synonyms = request.synonyms.of(&word.word.text);
+        clauses.push((Occur::Must, word_query(f, word, synonyms)));
     }
     // A whole SKU typed as it is comes first.
     let sku = request.text.trim().to_lowercase();
@@ -278,7 +292,17 @@ pub fn run(
     });
     let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
     let (page, total, counted) = searcher.search(&query, &(top, Count, facets))?;
-    let matchers: Vec<&Word> = words.iter().map(|e| &e.word).collect();
+    // A synonym that matched is marked as the word typed would be.
+    let synonym_words: Vec<Word> = words
+        .iter()
+        .flat_map(|e| request.synonyms.of(&e.word.text))
+        .map(|s| Word::new(s, false, true))
+        .collect();
+    let matchers: Vec<&Word> = words
+        .iter()
+        .map(|e| &e.word)
+        .chain(&synonym_words)
+        .collect();
     let mut analyzer: TextAnalyzer = words_analyzer();
     let mut hits = Vec::with_capacity(page.len());
     for (score, address) in page.into_iter().take(request.limit) {
@@ -315,7 +339,7 @@ pub fn run(
             total,
             hits,
             facets,
-            suggestion: suggest(searcher, f, visible, words)?,
+            suggestion: suggest(searcher, f, visible, words, &request.synonyms)?,
         });
     };
     let mut category_values: Vec<(String, u64)> = category_counts
@@ -340,6 +364,6 @@ pub fn run(
         total,
         hits,
         facets,
-        suggestion: suggest(searcher, f, visible, words)?,
+        suggestion: suggest(searcher, f, visible, words, &request.synonyms)?,
     })
 }

@@ -12,8 +12,9 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use tokio::sync::Semaphore;
 
 use crate::document::{Fields, document, fields_of, register_tokenizers, schema};
-use crate::expand::{Expansion, ExpansionCache, expand};
-use crate::filter::{VisibleCache, VisibleDocs};
+use crate::expand::{CACHED_WORDS, Expansion, ExpansionKey, expand};
+use crate::filter::{CACHED_SETS, VisibleDocs};
+use crate::generation::{GenerationCache, kept_or};
 use crate::query::{self, SearchRequest, SearchResults, Visibility, words};
 use crate::{SCHEMA_VERSION, SearchError};
 
@@ -65,8 +66,8 @@ struct TenantIndex {
     /// Unique in this process: a reader's generation ids start again at each open, so a
     /// result is keyed by both.
     opened: u64,
-    expansions: Mutex<ExpansionCache>,
-    visible: Mutex<VisibleCache>,
+    expansions: Mutex<GenerationCache<ExpansionKey, Expansion>>,
+    visible: Mutex<GenerationCache<Visibility, VisibleDocs>>,
 }
 
 /// What a result is kept under: the index as one reader saw it (`opened`, `generation`), what
@@ -80,6 +81,24 @@ struct ResultKey {
     generation: u64,
     visibility: Visibility,
     request: SearchRequest,
+}
+
+impl ResultKey {
+    fn new(
+        tenant: &str,
+        open: &TenantIndex,
+        generation: u64,
+        visibility: &Visibility,
+        request: &SearchRequest,
+    ) -> ResultKey {
+        ResultKey {
+            tenant: tenant.to_owned(),
+            opened: open.opened,
+            generation,
+            visibility: visibility.clone(),
+            request: request.clone(),
+        }
+    }
 }
 
 /// Results weigh their text (highlights repeat the hit's fields), never less than the
@@ -159,8 +178,8 @@ fn open_at(path: &Path) -> Result<TenantIndex, SearchError> {
         fields,
         refreshed: Mutex::new(Instant::now()),
         opened: OPENED.fetch_add(1, Ordering::Relaxed),
-        expansions: Mutex::new(ExpansionCache::default()),
-        visible: Mutex::new(VisibleCache::default()),
+        expansions: Mutex::new(GenerationCache::new(CACHED_WORDS)),
+        visible: Mutex::new(GenerationCache::new(CACHED_SETS)),
     })
 }
 
@@ -301,33 +320,15 @@ impl SearchService {
             }
         }
         let searcher = open.reader.searcher();
-        let key = ResultKey {
-            tenant: tenant.to_owned(),
-            opened: open.opened,
-            generation: searcher.generation().generation_id(),
-            visibility: visibility.clone(),
-            request: request.clone(),
-        };
+        let generation = searcher.generation().generation_id();
+        let key = ResultKey::new(tenant, &open, generation, visibility, request);
         if let Some(hit) = self.results.as_ref().and_then(|r| r.get(&key)) {
             return Ok(hit.as_ref().clone());
         }
-        let words = self.expansions(&open, &searcher, key.generation, visibility, &request.text)?;
-        let cached = open
-            .visible
-            .lock()
-            .expect("lock")
-            .get(key.generation, visibility);
-        let visible = match cached {
-            Some(v) => v,
-            None => {
-                let v = Arc::new(VisibleDocs::compute(&searcher, &open.fields, visibility)?);
-                open.visible
-                    .lock()
-                    .expect("lock")
-                    .put(key.generation, visibility, v.clone());
-                v
-            }
-        };
+        let words = self.expansions(&open, &searcher, generation, visibility, &request.text)?;
+        let visible = kept_or(&open.visible, generation, visibility.clone(), || {
+            VisibleDocs::compute(&searcher, &open.fields, visibility)
+        })?;
         let found = query::run(&searcher, &open.fields, &visible, request, &words)?;
         if let Some(results) = &self.results {
             results.insert(key, Arc::new(found.clone()));
@@ -349,23 +350,10 @@ impl SearchService {
         let mut out = Vec::with_capacity(words.len());
         for (i, word) in words.iter().enumerate() {
             let last = i + 1 == words.len();
-            let cached = open
-                .expansions
-                .lock()
-                .expect("lock")
-                .get(generation, visibility, word, last);
-            let expansion = match cached {
-                Some(e) => e,
-                None => {
-                    let e = Arc::new(expand(searcher, &open.fields, visibility, word, last)?);
-                    open.expansions
-                        .lock()
-                        .expect("lock")
-                        .put(generation, visibility, e.clone());
-                    e
-                }
-            };
-            out.push(expansion);
+            let key = (visibility.clone(), word.clone(), last);
+            out.push(kept_or(&open.expansions, generation, key, || {
+                expand(searcher, &open.fields, visibility, word, last)
+            })?);
         }
         Ok(out)
     }
@@ -386,13 +374,8 @@ impl SearchService {
         if open.refreshed.lock().expect("lock").elapsed() >= REFRESH_EVERY {
             return None;
         }
-        let key = ResultKey {
-            tenant: tenant.to_owned(),
-            opened: open.opened,
-            generation: open.reader.searcher().generation().generation_id(),
-            visibility: visibility.clone(),
-            request: request.clone(),
-        };
+        let generation = open.reader.searcher().generation().generation_id();
+        let key = ResultKey::new(tenant, &open, generation, visibility, request);
         results.get(&key).map(|hit| hit.as_ref().clone())
     }
 
@@ -527,6 +510,11 @@ impl SearchService {
         let tenant = tenant.to_owned();
         self.write(move |this| this.rebuild_blocking(&tenant, &listings))
             .await
+    }
+
+    /// Writers at once: start-up rebuilds run this many tenants at a time.
+    pub fn writers(&self) -> usize {
+        self.options.writers.max(1)
     }
 
     /// Marks a tenant as being built (searches answer `Building`) before its rebuild is

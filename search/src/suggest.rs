@@ -18,19 +18,24 @@ use crate::document::{Fields, text_fields};
 use crate::expand::Expansion;
 use crate::filter::VisibleDocs;
 use crate::query::term_query;
+use crate::synonyms::Synonyms;
 
 pub fn suggest(
     searcher: &Searcher,
     f: &Fields,
     visible: &Arc<VisibleDocs>,
     words: &[Arc<Expansion>],
+    synonyms: &Synonyms,
 ) -> Result<Option<String>, SearchError> {
-    if words.iter().all(|e| e.word.exact_found) {
+    // A word the reseller declared synonyms for is a word of its catalog's language, not a
+    // misspelling, whether or not a listing holds it as typed.
+    let known = |e: &Expansion| e.word.exact_found || !synonyms.of(&e.word.text).is_empty();
+    if words.iter().all(|e| known(e)) {
         return Ok(None);
     }
     let mut corrected: Vec<String> = Vec::with_capacity(words.len());
     for e in words {
-        if e.word.exact_found {
+        if known(e) {
             corrected.push(e.word.text.clone());
             continue;
         }
@@ -67,10 +72,19 @@ pub fn suggest(
                 return Ok(None);
             }
         }
+        // Terms within the word's edit distance: its fuzzy terms, and those of its prefix terms
+        // that are whole words within it (a term reached both ways is kept as a prefix term).
         let candidates: BTreeSet<&str> = e
             .fields
             .iter()
-            .flat_map(|(_, t)| t.fuzzy.iter().map(String::as_str))
+            .flat_map(|(_, t)| {
+                t.fuzzy.iter().map(String::as_str).chain(
+                    t.prefix
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|p| e.word.within_distance(p)),
+                )
+            })
             .collect();
         let best = candidates
             .into_iter()
@@ -91,13 +105,18 @@ pub fn suggest(
             None => return Ok(None),
         }
     }
-    // Every corrected word, as it is, in a listing the caller may see.
+    // Every corrected word, as it is or as one of its synonyms, in a listing the caller may
+    // see.
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = corrected
         .iter()
         .map(|word| {
             let any_field: Vec<(Occur, Box<dyn Query>)> = text_fields(f)
                 .iter()
-                .map(|(field, _)| (Occur::Should, term_query(*field, word)))
+                .flat_map(|(field, _)| {
+                    std::iter::once(word)
+                        .chain(synonyms.of(word))
+                        .map(|w| (Occur::Should, term_query(*field, w)))
+                })
                 .collect();
             (
                 Occur::Must,

@@ -27,6 +27,7 @@ pub mod seed;
 mod service_accounts;
 mod sessions;
 mod support;
+mod synonyms;
 mod users;
 mod versions;
 
@@ -55,6 +56,7 @@ pub use service_accounts::{
 };
 pub use sessions::SessionStore;
 pub use support::{MAX_SUPPORT_MINUTES, MAX_SUPPORT_REASON, SupportRequest};
+pub use synonyms::{MAX_GROUP_WORDS, MAX_SYNONYM_GROUPS, SynonymSet, SynonymTable};
 pub use users::{ADMIN_ROLES, INVITATION_DAYS, ManagedUser, NewInvitation, RoleSet};
 
 pub mod diagnostics {
@@ -80,6 +82,7 @@ pub mod diagnostics {
         "audit_log",
         "outbox",
         "support_windows",
+        "search_synonyms",
     ];
 
     fn check_table(table: &str) -> Result<(), StoreError> {

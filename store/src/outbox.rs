@@ -18,11 +18,12 @@ pub enum Topic {
     FeatureFlag,
     Customer,
     SupportWindow,
+    SearchSynonyms,
 }
 
 impl Topic {
     /// Every topic.
-    pub const ALL: [Topic; 10] = [
+    pub const ALL: [Topic; 11] = [
         Topic::Listing,
         Topic::MasterProduct,
         Topic::ContractPrice,
@@ -33,6 +34,7 @@ impl Topic {
         Topic::FeatureFlag,
         Topic::Customer,
         Topic::SupportWindow,
+        Topic::SearchSynonyms,
     ];
 
     /// The string stored in `outbox.topic`.
@@ -48,6 +50,7 @@ impl Topic {
             Topic::FeatureFlag => "feature_flag.changed",
             Topic::Customer => "customer.changed",
             Topic::SupportWindow => "support_window.changed",
+            Topic::SearchSynonyms => "search_synonyms.changed",
         }
     }
 

@@ -55,3 +55,40 @@ pub fn names(result: &Value) -> Vec<String> {
         .map(|h| h["product"]["name"].as_str().unwrap().to_owned())
         .collect()
 }
+
+/// Renames northwind's listing `sku` as its pricing manager (found by searching its SKU, read
+/// for its version), failing the test if the write is refused. Returns the product's id and
+/// its version after the rename.
+pub async fn rename(app: &TestApp, sku: &str, name: &str) -> (String, i64) {
+    let found = search(app, "pricing@northwind.test", crate::NW, sku, json!(null)).await;
+    let id = found["hits"][0]["product"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {sku}: {found}"))
+        .to_owned();
+    let r = app
+        .as_user(
+            "pricing@northwind.test",
+            crate::NW,
+            "query($id: ID!) { product(id: $id) { version } }",
+            json!({ "id": id }),
+        )
+        .await;
+    let version = r.body["data"]["product"]["version"].as_i64().unwrap();
+    let renamed = app
+        .as_user(
+            "pricing@northwind.test",
+            crate::NW,
+            "mutation($input: UpdateListingInput!) { updateListing(input: $input) { product { name version } } }",
+            json!({ "input": { "id": id, "expectedVersion": version, "name": name } }),
+        )
+        .await;
+    assert_eq!(
+        renamed.body["data"]["updateListing"]["product"]["name"], name,
+        "{:?}",
+        renamed.body
+    );
+    let version = renamed.body["data"]["updateListing"]["product"]["version"]
+        .as_i64()
+        .unwrap();
+    (id, version)
+}

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use portico_tests::search::{SEARCH, search, skus};
+use portico_tests::search::{SEARCH, rename, search, skus};
 use portico_tests::{NW, TestApp, TestDb, on_both_backends};
 use serde_json::json;
 
@@ -50,36 +50,7 @@ async fn a_write_is_never_hidden_behind_a_kept_result(db: TestDb) {
         let new = search(&app, "buyer@alpine.test", NW, "zephyrine", json!(null)).await;
         assert_eq!(new["total"], 0, "{new}");
     }
-    let found = search(
-        &app,
-        "pricing@northwind.test",
-        NW,
-        "NW-TURBINE",
-        json!(null),
-    )
-    .await;
-    let id = found["hits"][0]["product"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let r = app
-        .as_user(
-            "pricing@northwind.test",
-            NW,
-            "query($id: ID!) { product(id: $id) { version } }",
-            json!({ "id": id }),
-        )
-        .await;
-    let version = r.body["data"]["product"]["version"].as_i64().unwrap();
-    let renamed = app
-        .as_user(
-            "pricing@northwind.test",
-            NW,
-            "mutation($input: UpdateListingInput!) { updateListing(input: $input) { product { name } } }",
-            json!({ "input": { "id": id, "expectedVersion": version, "name": "Northwind Zephyrine" } }),
-        )
-        .await;
-    assert!(renamed.body["errors"].is_null(), "{:?}", renamed.body);
+    rename(&app, "NW-TURBINE", "Northwind Zephyrine").await;
     let started = Instant::now();
     loop {
         let new = search(&app, "buyer@alpine.test", NW, "zephyrine", json!(null)).await;
@@ -120,37 +91,8 @@ async fn a_word_the_catalog_holds_as_typed_is_not_widened_by_edit_distance(db: T
         .unwrap()
         .to_owned();
     // A listing named with the neighbour word: a product of the catalog to rename.
-    let other = search(
-        &app,
-        "pricing@northwind.test",
-        NW,
-        "ACM-DRL-18",
-        json!(null),
-    )
-    .await;
-    let id = other["hits"][0]["product"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (id, _) = rename(&app, "ACM-DRL-18", "Acme Turbina Drill").await;
     assert_ne!(id, turbine);
-    let r = app
-        .as_user(
-            "pricing@northwind.test",
-            NW,
-            "query($id: ID!) { product(id: $id) { version } }",
-            json!({ "id": id }),
-        )
-        .await;
-    let version = r.body["data"]["product"]["version"].as_i64().unwrap();
-    let renamed = app
-        .as_user(
-            "pricing@northwind.test",
-            NW,
-            "mutation($input: UpdateListingInput!) { updateListing(input: $input) { product { name } } }",
-            json!({ "input": { "id": id, "expectedVersion": version, "name": "Acme Turbina Drill" } }),
-        )
-        .await;
-    assert!(renamed.body["errors"].is_null(), "{:?}", renamed.body);
     let started = Instant::now();
     loop {
         let r = search(&app, "pricing@northwind.test", NW, "turbina", json!(null)).await;

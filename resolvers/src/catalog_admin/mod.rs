@@ -1,13 +1,15 @@
 //! Reseller staff managing their catalog, as the store splits it: listings (`listings.rs`:
 //! `updateListing`, `listProduct`, `unlistProduct`), contract prices (`contract_prices.rs`:
 //! `setContractPrice`, `removeContractPrice`, `Customer.contractPrices`, `priceFor`) and price
-//! lists (`price_lists.rs`: `priceLists`, `createPriceList`, `updatePriceList`, `setPrices`).
+//! lists (`price_lists.rs`: `priceLists`, `createPriceList`, `updatePriceList`, `setPrices`)
+//! and search synonyms (`synonyms.rs`: `searchSynonyms`, `setSearchSynonyms`).
 //! Another tenant's product or customer is NOT_FOUND; inside the tenant, an action the policy
 //! does not allow is FORBIDDEN; bad input is BAD_USER_INPUT naming the field.
 
 mod contract_prices;
 mod listings;
 mod price_lists;
+mod synonyms;
 
 use async_graphql::{Context, ErrorExtensions, ID};
 use portico_policies::{Action, Kind};
@@ -20,6 +22,7 @@ use crate::request::{access, portal};
 pub use contract_prices::{ContractPrice, ContractPriceMutations, contract_prices, price_for};
 pub use listings::{ListingLifecycleMutations, ListingMutations};
 pub use price_lists::{PriceList, PriceListMutations, price_lists};
+pub use synonyms::{SearchSynonymMutations, SearchSynonyms, search_synonyms};
 
 /// The portal's product that the caller may read, or NOT_FOUND.
 async fn readable_product(ctx: &Context<'_>, id: &ID) -> async_graphql::Result<Product> {

@@ -24,6 +24,9 @@ use crate::StoreError;
 pub use login::PgLogin;
 use login::read_pg_login;
 
+/// Resellers whose search synonyms are kept in memory at once (a few KiB each).
+const SYNONYM_TABLES: usize = 1024;
+
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
@@ -63,6 +66,9 @@ pub struct Store {
     inner: Arc<Pools>,
     pub(crate) pages: Arc<crate::catalog::PageCache>,
     pub(crate) version_reader: Arc<crate::versions::VersionReader>,
+    /// Resellers' search synonyms under the catalog version they were read at
+    /// (`Store::search_synonym_table`).
+    pub(crate) synonyms: Arc<crate::synonyms::SynonymCache>,
     /// Woken after every committed write transaction, so the search indexer in this process
     /// reads the outbox at once instead of at its next poll (`Store::written`).
     wrote: Arc<tokio::sync::Notify>,
@@ -157,6 +163,7 @@ impl Store {
             version_reader: Arc::new(crate::versions::VersionReader::spawn(&pools)),
             inner: Arc::new(pools),
             wrote: Arc::new(tokio::sync::Notify::new()),
+            synonyms: Arc::new(crate::synonyms::SynonymCache::new(SYNONYM_TABLES)),
             pages: Arc::new(crate::catalog::PageCache::new(
                 options.page_cache_entries,
                 options.page_cache_bytes,
