@@ -190,8 +190,11 @@ impl TestApp {
         let port = app.port();
         let store = app.state().store.clone();
         tokio::spawn(app.run_until(std::future::pending()));
+        // A guard against a hung server, not a time limit (tests never assert wall-clock
+        // times): a caller's first request computes its list scopes, which on a CI machine
+        // running six servers of a debug build on two cores took over 30 s once.
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
+            .timeout(HUNG)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client");
@@ -301,7 +304,7 @@ impl TestApp {
         let addr: std::net::SocketAddr = ([127, 0, 0, 1], self.port).into();
         let mut builder = reqwest::Client::builder()
             .cookie_provider(jar.clone())
-            .timeout(Duration::from_secs(30))
+            .timeout(HUNG)
             .redirect(reqwest::redirect::Policy::limited(10));
         for host in [
             "platform.localhost",
@@ -366,6 +369,9 @@ pub async fn post_graphql(
     }
     TestApp::read(request.send().await.expect("request")).await
 }
+
+/// How long a test's request may go unanswered before the test fails as hung.
+const HUNG: Duration = Duration::from_secs(120);
 
 /// The demo portals the API tests talk to.
 pub const NW: &str = "northwind.localhost";
